@@ -1,0 +1,100 @@
+import type { KeyType } from '../events/request-event';
+import type { ScaleConfig } from '../config/config';
+
+/** One linking key (or account, or population) as the store addresses it. */
+export interface KeyRef {
+  type: KeyType;
+  value: string;
+}
+
+/** Increments for one bucket hash of one key. */
+export interface BucketWrite {
+  /** ttl group: the scale name */
+  scale: string;
+  /** candidates set to join once the bucket holds minMembers distinct members; null for accounts and the population */
+  candidatesKey: string | null;
+  /** "type:value", the candidates set member */
+  ref: string;
+  /** field -> increment (c:<cap>, m:<account>, y:<account>) */
+  fields: Map<string, number>;
+}
+
+/**
+ * Increments for one shard in one flush, pre-aggregated. Built by FlushBuilder; applied
+ * atomically per shard by a WindowStore.
+ */
+export interface ShardWrite {
+  shard: number;
+  /** bucket key -> increments */
+  buckets: Map<string, BucketWrite>;
+}
+
+/** Exactly-once guard for one input partition in one flush (compare-and-set on the shard marker). */
+export interface PartitionAdvance {
+  field: string;
+  /** marker the writer believes is stored (-1 = none) */
+  expected: number;
+  /** last offset of this flush's events for the partition */
+  next: number;
+}
+
+export interface Flush {
+  shards: ShardWrite[];
+  /** per shard: the partitions whose marker this flush advances there */
+  advances: Map<number, PartitionAdvance[]>;
+  /** per home shard: partition watermark to store, field -> watermark ms */
+  watermarks: Map<number, Map<string, number>>;
+  /** TTL of bucket keys per scale name (ms) */
+  ttlMs: Map<string, number>;
+  maxMembersPerBucket: number;
+  /** distinct members that make a bucket's key a detector candidate */
+  candidateMinMembers: number;
+}
+
+/** Status codes returned by the apply script; one enum maps them (see lua/apply-flush-1.lua). */
+export enum ApplyStatus {
+  Applied = 1,
+  Conflict = -1,
+}
+
+export interface ApplyResult {
+  /** shards whose marker did not match: nothing was written to them; refresh and retry */
+  conflicts: number[];
+  /** member fields not kept because a bucket was full */
+  membersCapped: number;
+  roundtrips: number;
+  commands: number;
+}
+
+/** One bucket of one key, as the detector and the HTTP API read it. */
+export interface BucketData {
+  start: number;
+  byCapability: Record<string, number>;
+  /** accountId -> requests in this bucket */
+  members: Map<string, number>;
+  /** members that were young accounts */
+  young: Set<string>;
+  /** requests whose member was not kept (cap reached) */
+  overflow: number;
+  /** distinct members kept */
+  distinct: number;
+}
+
+/**
+ * The window store: sliding-window counters in event time. Two implementations share one test
+ * suite (test/windows/store-contract.ts): RedisWindowStore (standalone or Cluster) and
+ * MemoryWindowStore (the embedded default and replay).
+ */
+export interface WindowStore {
+  readonly kind: 'redis' | 'memory';
+  /** Applies a flush; each shard atomically and only if its partition markers are as expected. */
+  apply(flush: Flush): Promise<ApplyResult>;
+  /** Markers of one partition on every shard (-1 where none), and its stored watermark. */
+  readPartition(field: string): Promise<{ markers: number[]; watermark: number | null }>;
+  /** Buckets [fromStart, toStart] of each key at one scale, in one round trip; missing buckets are empty. */
+  readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]>;
+  /** Keys whose bucket reached candidateMinMembers in any of the given buckets of a scale (the detector's work list). */
+  readCandidates(scale: ScaleConfig, bucketStarts: number[]): Promise<KeyRef[]>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
