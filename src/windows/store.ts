@@ -9,8 +9,9 @@ export interface KeyRef {
 
 /** Increments for one bucket hash of one key. */
 export interface BucketWrite {
-  /** ttl group: the scale name */
+  /** the scale name (its TTL group) */
   scale: string;
+  bucketStart: number;
   /** candidates set to join once the bucket holds minMembers distinct members; null for accounts and the population */
   candidatesKey: string | null;
   /** "type:value", the candidates set member */

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { loadConfig } from '../config/config';
+import { LockstepError } from '../errors';
+import { createLogger } from '../log';
+import { systemClock } from '../clock';
+import { startService } from '../service';
+
+const USAGE = `usage: lockstep <command> [options]
+
+commands:
+  run                         the service: Kafka -> Redis windows -> detector -> alerts (embedded demo when KAFKA_BROKERS is unset)
+  replay FILE|-               backtest: NDJSON events through the detector over the in-memory store; alerts as NDJSON on stdout
+  simulate [options]          seeded synthetic traffic (NDJSON) with campaign labels
+  eval --labels F --alerts F  detection quality of alerts against simulator labels
+  help                        this text
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+async function run(): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger(config.log.level);
+  const service = await startService(config, systemClock, log);
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      log.info({ signal }, 'shutting down: finishing the batch, committing, disconnecting');
+      service.stop().then(resolve, (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  return 0;
+}
+
+const commands: Record<string, Command> = {
+  run,
+  help: async () => {
+    process.stdout.write(USAGE);
+    return 0;
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const cmd = commands[name ?? 'help'];
+  if (!cmd) {
+    process.stderr.write(`lockstep: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await cmd(rest);
+  } catch (err) {
+    if (err instanceof LockstepError) {
+      process.stderr.write(`lockstep: ${err.message}\n`);
+      return err.code === 'CONFIG_INVALID' ? 78 : 1;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`lockstep: fatal: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,127 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Config } from '../config/config';
+import type { Logger } from '../log';
+import { LockstepError } from '../errors';
+import type { IngestPipeline } from './pipeline';
+
+/**
+ * Feeds the input topic into the pipeline: a consumer group processing whole batches, committing
+ * offsets only after the flush that holds them is in the store. While the store is down it stops
+ * (keeping the session alive with heartbeats), reports not ready, and resumes by itself.
+ */
+export class KafkaIngest {
+  private readonly consumer: Consumer;
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private running = false;
+  private storeHealthy = true;
+
+  constructor(
+    kafka: Kafka,
+    private readonly config: Config,
+    private readonly pipeline: IngestPipeline,
+    private readonly log: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: config.kafka.groupId,
+      sessionTimeout: config.kafka.sessionTimeoutMs,
+      heartbeatInterval: config.kafka.heartbeatIntervalMs,
+      maxWaitTimeInMs: config.kafka.maxWaitTimeInMs,
+      maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+      retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: Number.MAX_SAFE_INTEGER },
+    });
+    const { GROUP_JOIN, CRASH, CONNECT, DISCONNECT } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (e) => {
+      this.log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
+      // markers cached for partitions we may have lost and regained are stale now
+      void this.exclusive(async () => this.pipeline.invalidatePartitions());
+    });
+    this.consumer.on(CONNECT, () => (this.running = true));
+    this.consumer.on(DISCONNECT, () => (this.running = false));
+    this.consumer.on(CRASH, (e) => {
+      this.running = false;
+      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+    });
+  }
+
+  /** Kafka connected and the store accepting writes. */
+  get ready(): boolean {
+    return this.running && this.storeHealthy && !this.stopping;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    this.running = true;
+    await this.consumer.subscribe({ topic: this.config.kafka.inputTopic, fromBeginning: this.config.kafka.fromBeginning });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: this.config.kafka.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.exclusive(() => this.onBatch(payload)),
+    });
+    this.timer = setInterval(() => {
+      if (this.pipeline.shouldFlush()) void this.exclusive(() => this.flushAndCommit(null)).catch((err) => this.log.error({ err }, 'timed flush failed'));
+    }, Math.max(10, Math.floor(this.config.ingest.flushIntervalMs / 2)));
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    await this.withStore(heartbeat, () => this.pipeline.ensurePartition(batch.topic, batch.partition));
+    for (const m of batch.messages) {
+      // uncommitted messages left here are redelivered to whoever owns the partition next
+      if (this.stopping || !isRunning() || isStale()) break;
+      this.pipeline.ingest(batch.topic, batch.partition, m);
+      if (this.pipeline.shouldFlush()) await this.flushAndCommit(heartbeat);
+    }
+    if (this.pipeline.shouldFlush()) await this.flushAndCommit(heartbeat);
+  }
+
+  /** Retries a store operation until it succeeds, heartbeating so the group keeps our partitions. */
+  private async withStore<T>(heartbeat: (() => Promise<void>) | null, op: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await op();
+        if (!this.storeHealthy) this.log.info('window store reachable again; resuming');
+        this.storeHealthy = true;
+        return r;
+      } catch (err) {
+        if (!(err instanceof LockstepError) || err.code !== 'STORE_UNAVAILABLE') {
+          if (!(err instanceof Error) || !/connect|ECONNREFUSED|Connection|timed out|ETIMEDOUT|closed/i.test(err.message)) throw err;
+        }
+        if (this.storeHealthy) this.log.error({ err }, 'window store unavailable; holding offsets and retrying');
+        this.storeHealthy = false;
+        if (this.stopping) throw err;
+        if (heartbeat) await heartbeat().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** Math.min(attempt, 5), 2000)));
+      }
+    }
+  }
+
+  private async flushAndCommit(heartbeat: (() => Promise<void>) | null): Promise<void> {
+    const report = await this.withStore(heartbeat, () => this.pipeline.flush());
+    if (report.commits.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(report.commits);
+    } catch (err) {
+      // not fatal: the counters are in the store and guarded by markers, a redelivery counts nothing twice
+      this.log.warn({ err, commits: report.commits }, 'offset commit failed');
+    }
+  }
+
+  /** One batch, flush or rebalance step at a time. */
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Graceful stop: finish the batch, flush, commit, leave the group. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.stopping = true;
+    this.consumer.pause([{ topic: this.config.kafka.inputTopic }]);
+    await this.exclusive(() => this.flushAndCommit(null)).catch((err) => this.log.error({ err }, 'final flush failed; uncommitted events will be redelivered'));
+    await this.consumer.disconnect();
+  }
+}

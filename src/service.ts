@@ -1,0 +1,112 @@
+import type http from 'node:http';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Config } from './config/config';
+import type { Clock } from './clock';
+import type { Logger } from './log';
+import { Metrics } from './metrics/metrics';
+import { KEY_TYPES, type KeyType } from './events/request-event';
+import { WindowKeys } from './windows/keys';
+import type { WindowStore } from './windows/store';
+import { MemoryWindowStore } from './windows/memory-store';
+import { RedisWindowStore, createRedisClient } from './windows/redis-store';
+import { readKeyView } from './windows/key-view';
+import { IngestPipeline } from './ingest/pipeline';
+import { MemoryDeadLetterSink, type DeadLetterSink } from './ingest/dead-letter';
+import { KafkaDeadLetterSink } from './ingest/kafka-dead-letter';
+import { KafkaIngest } from './ingest/kafka-consumer';
+import { createKafka } from './kafka/client';
+import { Router, sendError, sendJson } from './http/router';
+import { createHttpServer, listen } from './http/server';
+
+/** What `lockstep run` starts, and how tests reach into it. */
+export interface Service {
+  config: Config;
+  metrics: Metrics;
+  store: WindowStore;
+  pipeline: IngestPipeline;
+  router: Router;
+  http: http.Server;
+  port: number;
+  /** true when Kafka (if configured) and the store are reachable */
+  ready(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export function createStore(config: Config): WindowStore {
+  const keys = new WindowKeys(config.redis.keyPrefix, config.redis.shards);
+  if (config.redis.url || config.redis.clusterNodes.length > 0) return new RedisWindowStore(createRedisClient(config.redis), keys);
+  return new MemoryWindowStore(keys);
+}
+
+export async function startService(config: Config, clock: Clock, log: Logger): Promise<Service> {
+  const metrics = new Metrics();
+  const store = createStore(config);
+  const embedded = config.kafka.brokers.length === 0;
+  let kafka: Kafka | null = null;
+  let producer: Producer | null = null;
+  let deadLetters: DeadLetterSink;
+  if (embedded) {
+    deadLetters = new MemoryDeadLetterSink();
+  } else {
+    kafka = createKafka(config.kafka, log);
+    producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+    await producer.connect();
+    deadLetters = new KafkaDeadLetterSink(producer, config.kafka.dlqTopic);
+  }
+  const pipeline = new IngestPipeline(config, store, deadLetters, metrics, clock);
+  const ingest = kafka ? new KafkaIngest(kafka, config, pipeline, log.child({ component: 'ingest' })) : null;
+
+  const router = new Router();
+  const ready = async (): Promise<boolean> => {
+    const storeOk = await store.ping();
+    const ok = storeOk && (ingest === null || ingest.ready);
+    metrics.ready.set(ok ? 1 : 0);
+    return ok;
+  };
+  router
+    .add('GET', '/healthz', ({ res }) => sendJson(res, 200, { status: 'ok' }))
+    .add('GET', '/readyz', async ({ res }) => {
+      const ok = await ready();
+      sendJson(res, ok ? 200 : 503, { ready: ok, store: store.kind, mode: embedded ? 'embedded' : 'kafka' });
+    })
+    .add('GET', '/metrics', async ({ res }) => {
+      await ready();
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+    })
+    .add('GET', '/v1/keys/:type/:value', async ({ res, params }) => {
+      if (!KEY_TYPES.includes(params.type as KeyType)) {
+        return sendError(res, 400, 'bad_key_type', `unknown key type "${params.type}"; one of ${KEY_TYPES.join(', ')}`);
+      }
+      const wm = pipeline.watermark() ?? clock.now();
+      sendJson(res, 200, await readKeyView(store, config, params.type as KeyType, params.value, wm));
+    });
+
+  const server = createHttpServer(router, log.child({ component: 'http' }));
+  const port = await listen(server, config.http.port, config.http.host);
+  log.info({ port, mode: embedded ? 'embedded' : 'kafka', store: store.kind }, 'lockstep listening');
+  if (ingest) await ingest.start();
+
+  let stopped = false;
+  return {
+    config,
+    metrics,
+    store,
+    pipeline,
+    router,
+    http: server,
+    port,
+    ready,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (ingest) await ingest.stop();
+      if (producer) await producer.disconnect().catch(() => undefined);
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await store.close();
+      log.info('lockstep stopped');
+    },
+  };
+}

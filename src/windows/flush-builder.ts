@@ -1,0 +1,151 @@
+import type { ScaleConfig } from '../config/config';
+import type { KeyType, RequestEvent } from '../events/request-event';
+import type { BucketWrite, Flush, PartitionAdvance, ShardWrite } from './store';
+import { WindowKeys } from './keys';
+
+/** A key the event counts toward. */
+export interface KeyLink {
+  type: KeyType;
+  value: string;
+}
+
+interface KeyAggregate {
+  type: KeyType;
+  value: string;
+  ref: string;
+  shard: number;
+  /** per scale index: bucketStart -> field -> increment */
+  scales: Map<number, Map<string, number>>[];
+}
+
+/** Per input partition in this flush: the shards it touched and its last offset. */
+interface PartitionAggregate {
+  markers: number[];
+  lastOffset: number;
+  shards: Set<number>;
+  watermark: number | null;
+  home: number;
+}
+
+/**
+ * Pre-aggregates a flush in memory: every event adds to its account, the population and each of
+ * its links, in every scale's bucket; the store then receives one write per shard. An event is left
+ * out of a shard whose marker for its partition already covers its offset, which is what makes a
+ * redelivered batch count once.
+ */
+export class FlushBuilder {
+  private readonly keys = new Map<string, KeyAggregate>();
+  private readonly partitions = new Map<string, PartitionAggregate>();
+  private events = 0;
+
+  constructor(
+    private readonly windowKeys: WindowKeys,
+    private readonly scales: readonly ScaleConfig[],
+    private readonly youngAccountAgeMs: number,
+  ) {}
+
+  get size(): number {
+    return this.events;
+  }
+
+  /** Registers a partition's markers for this flush; call before add() for that partition. */
+  partition(field: string, partition: number, markers: number[], lastOffset: number, watermark: number | null): void {
+    const p = this.partitions.get(field);
+    if (p) {
+      p.lastOffset = Math.max(p.lastOffset, lastOffset);
+      p.watermark = watermark;
+      return;
+    }
+    this.partitions.set(field, { markers, lastOffset, shards: new Set(), watermark, home: this.windowKeys.homeShard(partition) });
+  }
+
+  add(e: RequestEvent, field: string, offset: number, links: readonly KeyLink[]): void {
+    const p = this.partitions.get(field);
+    if (!p) throw new Error(`partition ${field} not registered`);
+    this.events++;
+    const capField = 'c:' + e.capability;
+    const young = e.accountCreatedTs !== undefined && e.ts - e.accountCreatedTs < this.youngAccountAgeMs;
+    const memberField = (young ? 'y:' : 'm:') + e.accountId;
+    this.addTo(p, offset, 'account', e.accountId, e.ts, capField, null);
+    this.addTo(p, offset, 'population', '*', e.ts, capField, null);
+    for (let i = 0; i < links.length; i++) this.addTo(p, offset, links[i].type, links[i].value, e.ts, capField, memberField);
+  }
+
+  private addTo(p: PartitionAggregate, offset: number, type: KeyType, value: string, ts: number, capField: string, memberField: string | null): void {
+    const ref = type + ':' + value;
+    let k = this.keys.get(ref);
+    if (!k) {
+      k = { type, value, ref, shard: this.windowKeys.shardOf(type, value), scales: this.scales.map(() => new Map()) };
+      this.keys.set(ref, k);
+    }
+    if (offset <= p.markers[k.shard]) return;
+    p.shards.add(k.shard);
+    for (let s = 0; s < this.scales.length; s++) {
+      const bucketMs = this.scales[s].bucketMs;
+      const start = ts - (ts % bucketMs);
+      let fields = k.scales[s].get(start);
+      if (!fields) {
+        fields = new Map();
+        k.scales[s].set(start, fields);
+      }
+      fields.set(capField, (fields.get(capField) ?? 0) + 1);
+      if (memberField !== null) fields.set(memberField, (fields.get(memberField) ?? 0) + 1);
+    }
+  }
+
+  build(opts: { maxMembersPerBucket: number; candidateMinMembers: number; lateness: number }): Flush {
+    const shards = new Map<number, ShardWrite>();
+    const shardOf = (n: number): ShardWrite => {
+      let w = shards.get(n);
+      if (!w) {
+        w = { shard: n, buckets: new Map() };
+        shards.set(n, w);
+      }
+      return w;
+    };
+    const ttlMs = new Map<string, number>();
+    for (const sc of this.scales) ttlMs.set(sc.name, sc.bucketMs * (sc.buckets + 1) + opts.lateness);
+    for (const k of this.keys.values()) {
+      const linked = k.type !== 'account' && k.type !== 'population';
+      for (let s = 0; s < this.scales.length; s++) {
+        const sc = this.scales[s];
+        for (const [start, fields] of k.scales[s]) {
+          const bw: BucketWrite = {
+            scale: sc.name,
+            bucketStart: start,
+            candidatesKey: linked ? this.windowKeys.candidates(k.shard, sc.name, start) : null,
+            ref: k.ref,
+            fields,
+          };
+          shardOf(k.shard).buckets.set(this.windowKeys.bucket(k.shard, sc.name, start, k.type, k.value), bw);
+        }
+      }
+    }
+    const advances = new Map<number, PartitionAdvance[]>();
+    const watermarks = new Map<number, Map<string, number>>();
+    for (const [field, p] of this.partitions) {
+      p.shards.add(p.home);
+      for (const s of p.shards) {
+        // a redelivered flush whose offsets a shard already covers leaves that shard's marker alone
+        if (p.lastOffset <= p.markers[s]) continue;
+        shardOf(s);
+        let list = advances.get(s);
+        if (!list) advances.set(s, (list = []));
+        list.push({ field, expected: p.markers[s], next: p.lastOffset });
+      }
+      if (p.watermark !== null && p.lastOffset > p.markers[p.home]) {
+        let m = watermarks.get(p.home);
+        if (!m) watermarks.set(p.home, (m = new Map()));
+        m.set(field, p.watermark);
+      }
+    }
+    return {
+      shards: [...shards.values()],
+      advances,
+      watermarks,
+      ttlMs,
+      maxMembersPerBucket: opts.maxMembersPerBucket,
+      candidateMinMembers: opts.candidateMinMembers,
+    };
+  }
+}

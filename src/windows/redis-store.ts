@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import type { Config, ScaleConfig } from '../config/config';
+import type { KeyType } from '../events/request-event';
+import { LockstepError } from '../errors';
+import { ApplyStatus, type ApplyResult, type BucketData, type Flush, type KeyRef, type ShardWrite, type WindowStore } from './store';
+import { WindowKeys } from './keys';
+import { decodeBucket, parseRef } from './bucket-fields';
+
+type RedisClient = Redis | Cluster;
+
+interface ScriptedClient {
+  /** ioredis flattens the arrays, so a flush of any size avoids a giant argument spread */
+  applyFlush(numKeys: number, keys: string[], args: (string | number)[]): Promise<[number, number, number?]>;
+}
+
+const APPLY_FLUSH_LUA = fs.readFileSync(path.join(__dirname, 'lua', 'apply-flush.lua'), 'utf8');
+
+/** Opens the configured Redis: Cluster when clusterNodes is set, else standalone from url. */
+export function createRedisClient(cfg: Config['redis']): RedisClient {
+  const common: RedisOptions = {
+    password: cfg.password || undefined,
+    tls: cfg.tls ? {} : undefined,
+    commandTimeout: cfg.commandTimeoutMs,
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 1,
+    // keep reconnecting forever: an outage must heal without a restart
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+  };
+  if (cfg.clusterNodes.length > 0) {
+    return new Cluster(
+      cfg.clusterNodes.map((n) => {
+        const i = n.lastIndexOf(':');
+        return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
+      }),
+      { redisOptions: common, enableAutoPipelining: true, clusterRetryStrategy: (t: number) => Math.min(100 * t, 2000) },
+    );
+  }
+  return new Redis(cfg.url, common);
+}
+
+/**
+ * The window store in Redis (standalone or Cluster). A flush is one EVALSHA of apply-flush.lua per
+ * shard, all sent together (auto-pipelined: one round trip per Redis node).
+ */
+export class RedisWindowStore implements WindowStore {
+  readonly kind = 'redis' as const;
+  private readonly scripted: ScriptedClient;
+
+  constructor(
+    readonly client: RedisClient,
+    readonly keys: WindowKeys,
+  ) {
+    client.defineCommand('applyFlush', { lua: APPLY_FLUSH_LUA });
+    this.scripted = client as unknown as ScriptedClient;
+  }
+
+  private get nodeCount(): number {
+    return this.client instanceof Cluster ? Math.max(1, this.client.nodes('master').length) : 1;
+  }
+
+  async apply(flush: Flush): Promise<ApplyResult> {
+    const result: ApplyResult = { conflicts: [], membersCapped: 0, roundtrips: Math.min(this.nodeCount, flush.shards.length), commands: flush.shards.length };
+    const replies = await Promise.all(flush.shards.map((w) => this.applyShard(w, flush)));
+    replies.forEach((r, idx) => {
+      if (r[0] === ApplyStatus.Conflict) result.conflicts.push(flush.shards[idx].shard);
+      else if (r[0] === ApplyStatus.Applied) result.membersCapped += Number(r[1]);
+      else throw new LockstepError('STORE_UNAVAILABLE', `apply-flush returned unknown status ${String(r[0])}`);
+    });
+    return result;
+  }
+
+  private applyShard(w: ShardWrite, flush: Flush): Promise<[number, number, number?]> {
+    const nBuckets = w.buckets.size;
+    const keys: string[] = [this.keys.applied(w.shard), ...w.buckets.keys()];
+    // candidate set j (0-based) sits at KEYS[2 + nBuckets + j] (Lua is 1-based)
+    const candIndex = new Map<string, number>();
+    for (const bw of w.buckets.values()) {
+      if (bw.candidatesKey !== null && !candIndex.has(bw.candidatesKey)) {
+        candIndex.set(bw.candidatesKey, 2 + nBuckets + candIndex.size);
+        keys.push(bw.candidatesKey);
+      }
+    }
+    const args: (string | number)[] = [];
+    const advances = flush.advances.get(w.shard) ?? [];
+    args.push(advances.length);
+    for (const a of advances) args.push(a.field, a.expected, a.next);
+    const wms = flush.watermarks.get(w.shard);
+    args.push(wms ? wms.size : 0);
+    if (wms) for (const [field, wm] of wms) args.push(field, wm);
+    args.push(flush.maxMembersPerBucket, flush.candidateMinMembers, nBuckets);
+    for (const bw of w.buckets.values()) {
+      args.push(flush.ttlMs.get(bw.scale) ?? 0, bw.candidatesKey === null ? 0 : (candIndex.get(bw.candidatesKey) ?? 0), bw.ref, bw.fields.size);
+      for (const [f, inc] of bw.fields) args.push(f, inc);
+    }
+    return this.scripted.applyFlush(keys.length, keys, args);
+  }
+
+  async readPartition(field: string): Promise<{ markers: number[]; watermark: number | null }> {
+    const reads: Promise<string | null>[] = [];
+    for (let s = 0; s < this.keys.shards; s++) reads.push(this.client.hget(this.keys.applied(s), field));
+    const wmReads: Promise<string | null>[] = [];
+    for (let s = 0; s < this.keys.shards; s++) wmReads.push(this.client.hget(this.keys.applied(s), field + '|wm'));
+    const [markers, wms] = await Promise.all([Promise.all(reads), Promise.all(wmReads)]);
+    const wm = wms.find((x) => x !== null);
+    return { markers: markers.map((m) => (m === null ? -1 : Number(m))), watermark: wm == null ? null : Number(wm) };
+  }
+
+  async readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]> {
+    const starts: number[] = [];
+    for (let t = fromStart; t <= toStart; t += scale.bucketMs) starts.push(t);
+    const all = await Promise.all(
+      keys.map((k) => {
+        const shard = this.keys.shardOf(k.type, k.value);
+        return Promise.all(starts.map((t) => this.client.hgetall(this.keys.bucket(shard, scale.name, t, k.type, k.value))));
+      }),
+    );
+    return all.map((rows) => rows.map((h, i) => decodeBucket(starts[i], Object.entries(h))));
+  }
+
+  async readCandidates(scale: ScaleConfig, bucketStarts: number[]): Promise<KeyRef[]> {
+    const reads: Promise<string[]>[] = [];
+    for (let s = 0; s < this.keys.shards; s++) {
+      // one slot per shard: SUNION of that shard's candidate sets is legal in Cluster
+      reads.push(this.client.sunion(...bucketStarts.map((t) => this.keys.candidates(s, scale.name, t))));
+    }
+    const refs = new Set<string>();
+    for (const members of await Promise.all(reads)) for (const r of members) refs.add(r);
+    return [...refs].map((r) => {
+      const { type, value } = parseRef(r);
+      return { type: type as KeyType, value };
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.client.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}
