@@ -56,7 +56,7 @@ export function resolveFleet(spec: FleetSpec, scenarioStart: number, scenarioEnd
     accountAgeMax: durationMs(spec.accountAgeMax ?? '3d'),
     model: spec.model,
     outputTokensMedian: spec.outputTokensMedian,
-    sharedUserAgent,
+    sharedUserAgent: spec.userAgent ?? sharedUserAgent,
   };
 }
 
@@ -65,12 +65,14 @@ class AttributePool<T> {
   private readonly values: T[];
   constructor(
     private readonly mode: AttributeMode,
-    private readonly draw: () => T,
+    private readonly draw: (rng: Rng) => T,
+    fleetRng: Rng,
   ) {
-    this.values = mode === 'rotated' ? [] : Array.from({ length: mode === 'shared' ? 1 : mode }, () => draw());
+    this.values = mode === 'rotated' ? [] : Array.from({ length: mode === 'shared' ? 1 : mode }, () => draw(fleetRng));
   }
+  /** `rng` is the account's own: rotated values never depend on the order accounts are created in */
   forAccount(rng: Rng): T {
-    if (this.mode === 'rotated') return this.draw();
+    if (this.mode === 'rotated') return this.draw(rng);
     return this.values[this.values.length === 1 ? 0 : rng.int(this.values.length)];
   }
 }
@@ -85,24 +87,22 @@ class FleetIdentities {
   private readonly userAgent: AttributePool<string>;
   private readonly template: AttributePool<string>;
   private readonly capabilities: { names: string[]; cumulative: Float64Array };
-  private orgCounter = 0;
 
   constructor(private readonly seed: number, private readonly fleet: ResolvedFleet) {
     this.rng = new Rng(seed, `fleet/${fleet.id}/identities`);
-    const rng = this.rng;
     const s = fleet.share;
     // a shared or pooled network is the operator's hosting (cloud or proxy); a rotated one looks residential
-    const hosting = (): Network => (rng.chance(0.7) ? cloudNetwork(rng) : PROXY);
-    this.network = new AttributePool<Network>(s.asn, s.asn === 'rotated' ? () => residentialNetwork(rng) : hosting);
+    const hosting = (rng: Rng): Network => (rng.chance(0.7) ? cloudNetwork(rng) : PROXY);
+    this.network = new AttributePool<Network>(s.asn, s.asn === 'rotated' ? residentialNetwork : hosting, this.rng);
     // a shared prefix fixes the network too: the /24 belongs to one ASN
-    this.prefix = s.ip === 'rotated' ? undefined : new AttributePool(s.ip, () => {
+    this.prefix = s.ip === 'rotated' ? undefined : new AttributePool(s.ip, (rng) => {
       const net = this.network.forAccount(rng);
       return { ip: ipIn(net, rng), asn: net.asn };
-    });
-    this.payment = new AttributePool(s.payment, () => 'pm_' + rng.hex64());
-    this.org = new AttributePool(s.org, () => opaqueId('org_', seed, `${fleet.id}/org/${this.orgCounter++}`));
-    this.userAgent = new AttributePool(s.userAgent, () => (s.userAgent === 'shared' ? fleet.sharedUserAgent : benignUserAgent(rng)));
-    this.template = new AttributePool(s.promptTemplate, () => rng.hex64());
+    }, this.rng);
+    this.payment = new AttributePool(s.payment, (rng) => 'pm_' + rng.hex64(), this.rng);
+    this.org = new AttributePool(s.org, (rng) => 'org_' + rng.hex64().slice(2), this.rng);
+    this.userAgent = new AttributePool(s.userAgent, (rng) => (s.userAgent === 'shared' ? fleet.sharedUserAgent : benignUserAgent(rng)), this.rng);
+    this.template = new AttributePool(s.promptTemplate, (rng) => rng.hex64(), this.rng);
     this.capabilities = capabilityTable(fleet.capabilities);
   }
 
@@ -142,7 +142,10 @@ class FleetIdentities {
 /** One slot of a fleet: its accounts' requests, in time order. */
 export class FleetSlotStream implements EventStream {
   nextTs = Infinity;
+  /** timing draws only, so skipping requests (labels) leaves the schedule and the accounts unchanged */
   private readonly rng: Rng;
+  /** what each request contains */
+  private readonly contentRng: Rng;
   private readonly ratePerMs: number;
   /** churn phase: generation g lives [lifeOrigin + g*L, lifeOrigin + (g+1)*L) */
   private readonly lifeOrigin: number;
@@ -165,6 +168,7 @@ export class FleetSlotStream implements EventStream {
     private readonly phase: number,
   ) {
     this.rng = new Rng(seed, `fleet/${fleet.id}/slot/${slot}`);
+    this.contentRng = new Rng(seed, `fleet/${fleet.id}/slot/${slot}/content`);
     this.ratePerMs = fleet.requestsPerAccountPerHour / HOUR_MS;
     this.lifeOrigin = fleet.accountLifetime === undefined ? fleet.start : fleet.start - this.rng.uniform(0, fleet.accountLifetime);
     this.lag = this.rng.uniform(0, 0.1 * fleet.timing.burstLength);
@@ -174,9 +178,14 @@ export class FleetSlotStream implements EventStream {
   }
 
   take(): RequestEvent {
-    const event = requestOf(this.account as SimAccount, this.nextTs, this.rng);
+    const event = requestOf(this.account as SimAccount, this.nextTs, this.contentRng);
     this.advance();
     return event;
+  }
+
+  /** moves past the pending request without building it */
+  skip(): void {
+    this.advance();
   }
 
   /** id of the account the slot uses now: labels collect these as the stream runs */

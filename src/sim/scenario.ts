@@ -46,6 +46,8 @@ export interface FleetSpec {
   /** minimum age; default "10m" */
   accountAgeMin?: Duration;
   model?: string;
+  /** the value every account sends when userAgent is "shared" */
+  userAgent?: string;
   /** median output tokens; distillation wants long answers */
   outputTokensMedian?: number;
 }
@@ -87,7 +89,7 @@ export interface Scenario {
   campaigns?: CampaignSpec[];
 }
 
-const durationSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$' }] };
+const durationSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' }] };
 const modeSchema = { anyOf: [{ enum: ['shared', 'rotated'] }, { type: 'integer', minimum: 1 }] };
 const fleetProps = {
   id: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
@@ -110,6 +112,7 @@ const fleetProps = {
   accountAgeMax: durationSchema,
   accountAgeMin: durationSchema,
   model: { type: 'string', minLength: 1 },
+  userAgent: { type: 'string', minLength: 1, maxLength: 256 },
   outputTokensMedian: { type: 'number', exclusiveMinimum: 0 },
 };
 const populationProps = {
@@ -158,11 +161,13 @@ const validate = ajv.compile(scenarioSchema);
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 };
 
+/** ms, or a string of number+unit parts: "90s", "1h30m", "1.5d" (units ms, s, m, h, d) */
 export function durationMs(d: Duration): number {
   if (typeof d === 'number') return d;
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/.exec(d);
-  if (!m) throw new LockstepError('CONFIG_INVALID', `invalid duration "${d}" (use ms or e.g. "90s", "15m", "2h", "1d")`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
+  if (!/^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$/.test(d)) throw new LockstepError('CONFIG_INVALID', `invalid duration "${d}" (use ms or e.g. "90s", "1h30m", "1d")`);
+  let total = 0;
+  for (const m of d.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * UNIT_MS[m[2]];
+  return Math.round(total);
 }
 
 function invalid(field: string, what: string): LockstepError {
@@ -175,7 +180,10 @@ export function validateScenario(raw: unknown): Scenario {
     const err = validate.errors?.[0];
     const at = (err?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || '(root)';
     const extra = err?.keyword === 'additionalProperties' ? ` has unknown field "${String((err.params as { additionalProperty?: string }).additionalProperty)}"`
-      : err?.keyword === 'required' ? ` lacks "${String((err.params as { missingProperty?: string }).missingProperty)}"` : ` ${err?.message ?? 'is invalid'}`;
+      : err?.keyword === 'required' ? ` lacks "${String((err.params as { missingProperty?: string }).missingProperty)}"`
+      : (FLEET_ATTRIBUTES as readonly string[]).includes(at.split('.').pop() ?? '') ? ' must be "shared", "rotated" or a pool size (integer >= 1)'
+      : err?.schemaPath.includes('/anyOf/') ? ' must be a duration: ms, or e.g. "90s", "1h30m", "1d"'
+      : ` ${err?.message ?? 'is invalid'}`;
     throw invalid(at, extra.trim());
   }
   const scenario = raw as unknown as Scenario;

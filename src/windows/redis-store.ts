@@ -34,7 +34,8 @@ export function createRedisClient(cfg: Config['redis']): RedisClient {
         const i = n.lastIndexOf(':');
         return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
       }),
-      { redisOptions: common, enableAutoPipelining: true, clusterRetryStrategy: (t: number) => Math.min(100 * t, 2000) },
+      // auto-pipelining routes a script by its first argument (numkeys), not its keys: off in Cluster
+      { redisOptions: { ...common, enableAutoPipelining: false }, enableAutoPipelining: false, clusterRetryStrategy: (t: number) => Math.min(100 * t, 2000) },
     );
   }
   return new Redis(cfg.url, common);
