@@ -38,7 +38,14 @@ build_helper() {
   echo "$HELPER_BIN"
 }
 
-alive() { [[ -f "$STACK/$1.pid" ]] && kill -0 "$(cat "$STACK/$1.pid")" 2>/dev/null; }
+# Running = the pid file names a live process with the expected command, so a stale pid
+# file whose pid was reused by something else is never signalled.
+alive() {
+  local comm
+  [[ -f "$STACK/$1.pid" ]] || return 1
+  comm=$(ps -o comm= -p "$(cat "$STACK/$1.pid")" 2>/dev/null) || return 1
+  case "$1:$comm" in redis:redis-server* | kafka:mock-cluster*) return 0 ;; *) return 1 ;; esac
+}
 
 stop_one() {
   local name=$1 pid

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from './config/config';
 import type { Clock } from './clock';
 import type { Logger } from './log';
@@ -49,7 +49,7 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
     deadLetters = new MemoryDeadLetterSink();
   } else {
     kafka = createKafka(config.kafka, log);
-    producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+    producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     deadLetters = new KafkaDeadLetterSink(producer, config.kafka.dlqTopic);
   }

@@ -23,6 +23,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: Pa
   { env: 'REDIS_PASSWORD', path: 'redis.password', parse: 'string' },
   { env: 'REDIS_TLS', path: 'redis.tls', parse: 'bool' },
   { env: 'REDIS_KEY_PREFIX', path: 'redis.keyPrefix', parse: 'string' },
+  { env: 'LINK_TYPES', path: 'ingest.linkTypes', parse: 'list' },
   { env: 'FLUSH_MAX_EVENTS', path: 'ingest.flushMaxEvents', parse: 'int' },
   { env: 'FLUSH_INTERVAL_MS', path: 'ingest.flushIntervalMs', parse: 'int' },
   { env: 'ALERTMANAGER_URL', path: 'alerts.alertmanagerUrl', parse: 'string' },

@@ -20,9 +20,9 @@ export function createKafka(cfg: Config['kafka'], log: Logger): Kafka {
     // broker outages must heal by themselves: keep retrying with capped backoff
     retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 10 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log: entry }) => {
-      const { message, ...extra } = entry.log;
-      kafkaLog[levelName[level] ?? 'info']({ ...extra, namespace: entry.namespace }, message);
+    logCreator: () => ({ namespace, level, log }) => {
+      const { message, ...extra } = log;
+      kafkaLog[levelName[level] ?? 'info']({ ...extra, namespace }, message);
     },
   };
   if (cfg.sasl) opts.sasl = { mechanism: cfg.sasl.mechanism, username: cfg.sasl.username, password: cfg.sasl.password } as SASLOptions;
