@@ -4,6 +4,11 @@ import { LockstepError } from '../errors';
 import { createLogger } from '../log';
 import { systemClock } from '../clock';
 import { startService } from '../service';
+import { runReplayCommand } from '../embedded/replay';
+import { runSimulateCommand } from '../sim/cli';
+import { runEvalCommand } from '../eval/cli';
+
+const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 
 const USAGE = `usage: lockstep <command> [options]
 
@@ -37,6 +42,9 @@ async function run(): Promise<number> {
 
 const commands: Record<string, Command> = {
   run,
+  replay: (argv) => runReplayCommand(argv, io),
+  simulate: (argv) => runSimulateCommand(argv, io),
+  eval: (argv) => runEvalCommand(argv, io),
   help: async () => {
     process.stdout.write(USAGE);
     return 0;

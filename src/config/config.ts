@@ -5,6 +5,7 @@ import { configSchema } from './schema';
 import { applyEnvOverrides } from './env';
 import { LockstepError } from '../errors';
 import type { LinkType } from '../events/request-event';
+import type { Severity } from '../alerts/alert';
 
 export interface ScaleConfig {
   name: string;
@@ -62,6 +63,8 @@ export interface Config {
     quietPeriodMs: number;
     growthToReemit: number;
     mergeOverlap: number;
+    agedFleetFactor: number;
+    coreCorrelation: number;
     thresholds: { warning: number; critical: number };
     allowlist: { orgs: string[]; accounts: string[]; warningOnlyOrgs: string[]; warningOnlyAccounts: string[] };
     behavior: { tokenBucketMs: number; windowMs: number; signatureSize: number; bands: number; minTokens: number; maxAccounts: number };
@@ -77,8 +80,27 @@ export interface Config {
     maxAccountsListed: number;
     keepResolved: number;
   };
-  /** owned by src/enforce (validated there at start-up) */
-  enforcement: { enabled: boolean } & Record<string, unknown>;
+  /** read by src/enforce; see docs/enforcement.md */
+  enforcement: {
+    enabled: boolean;
+    severities: Severity[];
+    minScore: number;
+    linkTypes: LinkType[];
+    limitRpm: number;
+    capabilitiesOnly: boolean;
+    ttlMs: number;
+    escalation: { afterMs: number; factor: number; minRpm: number; maxLevel: number };
+    allowlist: { orgs: string[]; accounts: string[] };
+    caps: { perAlert: number; perHour: number };
+    accountHeader: string;
+    capabilityHeader: string;
+    denyStatus: number;
+    failOpen: boolean;
+    cacheRefreshMs: number;
+    sweepIntervalMs: number;
+    auditMaxLen: number;
+    alertStateTtlMs: number;
+  };
   http: { port: number; host: string; adminToken: string; maxBodyBytes: number };
   sim: { speedup: number; seed: number } & Record<string, unknown>;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };

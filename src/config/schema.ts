@@ -94,7 +94,9 @@ export const configSchema = {
         holdEvaluations: { type: 'integer', minimum: 1, default: 2, description: 'evaluations the score must hold before an alert fires' },
         quietPeriodMs: { type: 'integer', minimum: 0, default: 1800000, description: 'event time below threshold before an alert resolves' },
         growthToReemit: { type: 'number', minimum: 0, default: 0.25, description: 'membership growth (fraction) that re-emits a firing alert' },
-        mergeOverlap: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'membership overlap (of the smaller fleet) above which alerts merge' },
+        mergeOverlap: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'membership overlap (Jaccard) above which alerts merge into one' },
+        agedFleetFactor: { type: 'number', minimum: 0, maximum: 1, default: 0.65, description: 'score multiplier for a fleet with no young accounts (linear up to 1 for all young); campaigns open fresh accounts, customers\' service accounts are old' },
+        coreCorrelation: { type: 'number', minimum: -1, maximum: 1, default: 0.5, description: 'a member belongs to a synchronized fleet when its activity correlates this well with the fleet profile' },
         thresholds: {
           type: 'object', additionalProperties: false, default: {},
           properties: {
@@ -139,9 +141,50 @@ export const configSchema = {
       },
     },
     enforcement: {
-      type: 'object', additionalProperties: true, default: {},
+      type: 'object', additionalProperties: false, default: {},
       properties: {
-        enabled: { type: 'boolean', default: false, description: 'false = dry run: decisions are published with dryRun true and not enforced' },
+        enabled: { type: 'boolean', default: false, description: 'false = dry run: decisions are computed, logged, audited and published with dryRun true, and never enforced' },
+        severities: { type: 'array', uniqueItems: true, minItems: 1, items: { enum: ['warning', 'critical'] }, default: ['critical'], description: 'alert severities that limit their accounts' },
+        minScore: { type: 'number', minimum: 0, maximum: 1, default: 0.8, description: 'alerts scoring below this never limit' },
+        linkTypes: {
+          type: 'array', uniqueItems: true, default: ['ip_prefix', 'asn', 'payment', 'prompt_template', 'user_agent', 'org', 'behavior'],
+          items: { enum: ['ip_prefix', 'asn', 'payment', 'prompt_template', 'user_agent', 'org', 'behavior'] },
+          description: 'primary link types of alerts that limit',
+        },
+        limitRpm: { type: 'integer', minimum: 1, default: 60, description: 'requests per minute allowed to a limited account (first level)' },
+        capabilitiesOnly: { type: 'boolean', default: false, description: "limit only the alert's targeted capabilities, not the whole account" },
+        ttlMs: { type: 'integer', minimum: 1000, default: 3600000, description: 'every limit expires this long after it was set or last extended' },
+        escalation: {
+          type: 'object', additionalProperties: false, default: {},
+          properties: {
+            afterMs: { type: 'integer', minimum: 1000, default: 900000, description: 'a fleet still firing this long after its last level escalates one level' },
+            factor: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.5, description: 'limitRpm is multiplied by this per level' },
+            minRpm: { type: 'integer', minimum: 1, default: 1, description: 'escalation never goes below this' },
+            maxLevel: { type: 'integer', minimum: 0, default: 3, description: '0 = never escalate' },
+          },
+        },
+        allowlist: {
+          type: 'object', additionalProperties: false, default: {},
+          properties: {
+            orgs: { type: 'array', items: { type: 'string' }, default: [], description: 'never limited (org resolved through the orgOf lookup)' },
+            accounts: { type: 'array', items: { type: 'string' }, default: [], description: 'never limited' },
+          },
+        },
+        caps: {
+          type: 'object', additionalProperties: false, default: {},
+          properties: {
+            perAlert: { type: 'integer', minimum: 0, default: 500, description: 'accounts one alert may limit; past it: no more limits, a page instead' },
+            perHour: { type: 'integer', minimum: 0, default: 2000, description: 'new limits in any sliding hour, over all alerts' },
+          },
+        },
+        accountHeader: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', default: 'x-account-id', description: 'request header the check endpoint reads the account from' },
+        capabilityHeader: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', default: 'x-capability', description: 'request header naming the capability (for capability-scoped limits)' },
+        denyStatus: { type: 'integer', minimum: 400, maximum: 599, default: 429, description: 'status of a denied check: 429 for Envoy ext_authz; 403 for nginx auth_request (map it to 429 with error_page)' },
+        failOpen: { type: 'boolean', default: true, description: 'allow requests when the limit store cannot be reached (else answer 503)' },
+        cacheRefreshMs: { type: 'integer', minimum: 50, default: 1000, description: 'how often the in-process copy of limited accounts is checked against Redis' },
+        sweepIntervalMs: { type: 'integer', minimum: 100, default: 10000, description: 'how often limits are extended/escalated for firing alerts and released when expired' },
+        auditMaxLen: { type: 'integer', minimum: 100, default: 100000, description: 'audit entries kept (approximately) in the Redis stream' },
+        alertStateTtlMs: { type: 'integer', minimum: 60000, default: 604800000, description: 'how long per-alert state (accounts limited, manual releases) is kept after its last change' },
       },
     },
     http: {

@@ -347,3 +347,17 @@ export function highValueShare(byCap: Readonly<Record<string, number>>, highValu
   for (const cap of new Set(highValue)) high += countOf(byCap, cap);
   return high / all;
 }
+
+/**
+ * Pearson correlation of each row with a profile (e.g. the fleet's mean activity): who moves with
+ * the fleet. Rows or a profile without variance correlate 0.
+ */
+export function correlationWithProfile(matrix: readonly (readonly number[])[], profile: readonly number[]): number[] {
+  const buckets = profile.length;
+  const [p] = centredRows([profile], buckets);
+  if (!p) return matrix.map(() => 0);
+  return matrix.map((row) => {
+    const [r] = centredRows([row], buckets);
+    return r ? dot(r, p) : 0;
+  });
+}

@@ -1,0 +1,210 @@
+import type { Config } from '../config/config';
+import type { Alert, Link, Severity } from '../alerts/alert';
+import { fnv1a } from '../windows/keys';
+import type { FleetAssessment } from './assess';
+
+/** Per linking key: how many evaluations in a row it scored at or above warning. */
+interface FleetState {
+  above: number;
+  alertId: string | null;
+}
+
+/** One alert episode: one campaign, possibly seen through several linking keys (merged). */
+interface AlertGroup {
+  alertId: string;
+  fleetId: string;
+  firstAt: number;
+  lastAboveAt: number;
+  /** linking key ref -> its latest assessment at or above warning */
+  fleets: Map<string, FleetAssessment>;
+  emittedAccounts: number;
+  emittedSeverity: Severity;
+  emittedLinks: number;
+  last: Alert;
+}
+
+export interface AlertBookState {
+  fleets: [string, FleetState][];
+  groups: { alertId: string; fleetId: string; firstAt: number; lastAboveAt: number; emittedAccounts: number; emittedSeverity: Severity; emittedLinks: number; last: Alert }[];
+  resolved: Alert[];
+  /** null once through JSON when no evaluation ran (-Infinity) */
+  lastEvaluatedAt: number | null;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { warning: 1, critical: 2 };
+
+export function fleetIdOf(link: Link): string {
+  return `fl_${link.type}_${fnv1a(link.type, link.value).toString(16).padStart(8, '0')}`;
+}
+
+function refOf(link: Link): string {
+  return `${link.type}:${link.value}`;
+}
+
+/**
+ * The alert lifecycle, in event time: a fleet fires after holding its score for holdEvaluations
+ * evaluations; one alertId per episode; fleets whose memberships overlap heavily join one alert
+ * (every link listed); re-emitted with the same alertId when membership grows materially or
+ * severity rises; resolved after quietPeriodMs below threshold. No flapping: a resolved episode
+ * needs a fresh hold to fire again.
+ */
+export class AlertBook {
+  private readonly fleets = new Map<string, FleetState>();
+  private readonly groups = new Map<string, AlertGroup>();
+  private resolved: Alert[] = [];
+  /** event time of the last update(); an evaluation at or before it is a repeat */
+  lastEvaluatedAt = -Infinity;
+
+  constructor(
+    private readonly cfg: Config['detector'],
+    private readonly alertsCfg: Config['alerts'],
+    private readonly warningOnly: (members: ReadonlyMap<string, number>, link: Link) => boolean,
+  ) {}
+
+  /** Takes one evaluation's assessments (every candidate key, at its best scale); returns the alert messages to emit. */
+  update(at: number, assessments: FleetAssessment[]): Alert[] {
+    this.lastEvaluatedAt = at;
+    const out: Alert[] = [];
+    const seen = new Set<string>();
+    const touchedGroups = new Set<AlertGroup>();
+    for (const a of [...assessments].sort((x, y) => y.score - x.score)) {
+      const ref = refOf(a.link);
+      seen.add(ref);
+      let st = this.fleets.get(ref);
+      if (!st) this.fleets.set(ref, (st = { above: 0, alertId: null }));
+      if (a.severity === null) {
+        st.above = 0;
+        continue;
+      }
+      st.above++;
+      if (st.above < this.cfg.holdEvaluations) continue;
+      let group = st.alertId !== null ? this.groups.get(st.alertId) : undefined;
+      group ??= this.overlapping(a);
+      if (!group) {
+        const fleetId = fleetIdOf(a.link);
+        const alertId = `al_${fnv1a(fleetId, String(at)).toString(16).padStart(8, '0')}${(at % 0x10000).toString(16)}`;
+        group = { alertId, fleetId, firstAt: at, lastAboveAt: at, fleets: new Map(), emittedAccounts: 0, emittedSeverity: 'warning', emittedLinks: 0, last: undefined as unknown as Alert };
+        this.groups.set(alertId, group);
+      }
+      st.alertId = group.alertId;
+      group.fleets.set(ref, a);
+      group.lastAboveAt = at;
+      touchedGroups.add(group);
+    }
+    // keys that were not candidates this time lose their hold
+    for (const [ref, st] of this.fleets) {
+      if (!seen.has(ref)) {
+        st.above = 0;
+        if (st.alertId === null || !this.groups.has(st.alertId)) this.fleets.delete(ref);
+      }
+    }
+    for (const g of touchedGroups) {
+      const alert = this.render(g, at);
+      const isNew = g.emittedAccounts === 0;
+      const grew = alert.accountCount >= g.emittedAccounts * (1 + this.cfg.growthToReemit) && alert.accountCount > g.emittedAccounts;
+      const escalated = SEVERITY_RANK[alert.severity] > SEVERITY_RANK[g.emittedSeverity];
+      const linked = alert.links.length > g.emittedLinks;
+      g.last = alert;
+      if (isNew || grew || escalated || linked) {
+        g.emittedAccounts = alert.accountCount;
+        g.emittedSeverity = alert.severity;
+        g.emittedLinks = alert.links.length;
+        out.push(alert);
+      }
+    }
+    for (const g of [...this.groups.values()]) {
+      if (at - g.lastAboveAt < this.cfg.quietPeriodMs) continue;
+      const done: Alert = { ...g.last, status: 'resolved', detectedAt: at };
+      out.push(done);
+      this.groups.delete(g.alertId);
+      for (const ref of g.fleets.keys()) this.fleets.delete(ref);
+      this.resolved.unshift(done);
+      this.resolved.length = Math.min(this.resolved.length, this.alertsCfg.keepResolved);
+    }
+    return out;
+  }
+
+  /**
+   * A firing group this fleet's members overlap heavily. Jaccard, not overlap of the smaller: a
+   * fleet inside a large ASN must not pull the ASN's thousands of bystanders into its alert.
+   */
+  private overlapping(a: FleetAssessment): AlertGroup | undefined {
+    let best: AlertGroup | undefined;
+    let bestOverlap = 0;
+    for (const g of this.groups.values()) {
+      const members = this.membersOf(g);
+      let common = 0;
+      for (const acct of a.members.keys()) if (members.has(acct)) common++;
+      const overlap = common / Math.max(1, members.size + a.members.size - common);
+      if (overlap >= this.cfg.mergeOverlap && overlap > bestOverlap) {
+        best = g;
+        bestOverlap = overlap;
+      }
+    }
+    return best;
+  }
+
+  private membersOf(g: AlertGroup): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const f of g.fleets.values()) for (const [acct, n] of f.members) m.set(acct, Math.max(m.get(acct) ?? 0, n));
+    return m;
+  }
+
+  private render(g: AlertGroup, at: number): Alert {
+    const fleets = [...g.fleets.values()].sort((x, y) => y.score - x.score);
+    const primary = fleets[0];
+    const members = this.membersOf(g);
+    let severity: Severity = 'warning';
+    for (const f of fleets) if (f.severity === 'critical') severity = 'critical';
+    if (severity === 'critical' && this.warningOnly(members, primary.link)) severity = 'warning';
+    const accounts = [...members.entries()]
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+      .slice(0, this.alertsCfg.maxAccountsListed)
+      .map(([acct]) => acct);
+    return {
+      alertId: g.alertId,
+      status: 'firing',
+      fleetId: g.fleetId,
+      link: primary.link,
+      links: fleets.map((f) => f.link),
+      accountCount: members.size,
+      accounts,
+      targetedCapabilities: primary.targetedCapabilities,
+      capabilityShare: primary.capabilityShare,
+      score: primary.score,
+      severity,
+      windowStart: Math.min(...fleets.map((f) => f.windowStart)),
+      windowEnd: Math.max(...fleets.map((f) => f.windowEnd)),
+      detectedAt: at,
+      evidence: primary.evidence,
+      ...(this.alertsCfg.publicUrl ? { url: `${this.alertsCfg.publicUrl.replace(/\/$/, '')}/alerts/${g.alertId}` } : {}),
+    };
+  }
+
+  firing(): Alert[] {
+    return [...this.groups.values()].map((g) => g.last).sort((a, b) => b.detectedAt - a.detectedAt);
+  }
+
+  recentlyResolved(): Alert[] {
+    return this.resolved;
+  }
+
+  /** Serializable state, so that another instance can take over evaluation without losing episodes. */
+  toState(): AlertBookState {
+    return {
+      fleets: [...this.fleets.entries()],
+      groups: [...this.groups.values()].map((g) => ({ alertId: g.alertId, fleetId: g.fleetId, firstAt: g.firstAt, lastAboveAt: g.lastAboveAt, emittedAccounts: g.emittedAccounts, emittedSeverity: g.emittedSeverity, emittedLinks: g.emittedLinks, last: g.last })),
+      resolved: this.resolved,
+      lastEvaluatedAt: this.lastEvaluatedAt,
+    };
+  }
+
+  loadState(s: AlertBookState): void {
+    this.fleets.clear();
+    this.groups.clear();
+    for (const [ref, st] of s.fleets) this.fleets.set(ref, st);
+    for (const g of s.groups) this.groups.set(g.alertId, { ...g, fleets: new Map() });
+    this.resolved = s.resolved;
+    this.lastEvaluatedAt = s.lastEvaluatedAt ?? -Infinity;
+  }
+}

@@ -1,0 +1,209 @@
+import type { Config, ScaleConfig } from '../config/config';
+import type { AlertEvidence, Link, Severity } from '../alerts/alert';
+import type { BucketData, KeyRef } from '../windows/store';
+import { burstDetail, correlationWithProfile, ewmaUpdate, golombRinzelChi, highValueShare, jensenShannonDivergence, meanPairwiseCorrelation, mulberry32, populationRatio, type Ewma } from './stats';
+import { combineScore, linkRarity, severityOf, sizeScore, synchronyScore, targetingScore } from './score';
+
+/** How one candidate fleet (the accounts on one linking key) looks at one scale. */
+export interface FleetAssessment {
+  link: Link;
+  scale: string;
+  score: number;
+  severity: Severity | null;
+  /** member account -> requests in the window */
+  members: Map<string, number>;
+  capabilityShare: Record<string, number>;
+  targetedCapabilities: string[];
+  windowStart: number;
+  windowEnd: number;
+  evidence: AlertEvidence;
+}
+
+/** Link types whose values unrelated accounts commonly share (a NAT, an ASN, an SDK, a company): weighed by rarity. */
+const COMMON_LINK_TYPES = new Set(['ip_prefix', 'asn', 'user_agent', 'org']);
+/** members sampled for synchrony; enough for a stable mean, bounded cost */
+const SYNCHRONY_SAMPLE = 200;
+const CORRELATION_PAIRS = 400;
+/** EWMA smoothing of a key's per-bucket baseline */
+const BASELINE_ALPHA = 0.2;
+/** fewer active buckets than this say nothing about synchrony */
+const MIN_SYNCHRONY_BUCKETS = 4;
+/** synchrony from which members are told apart from bystanders on the same key */
+const CORE_MIN_SYNCHRONY = 0.3;
+
+/** Campaigns open fresh accounts; a fleet of old accounts is more likely a customer's own: its score is discounted. */
+function freshnessFactor(youngShare: number, cfg: Config['detector']): number {
+  return cfg.agedFleetFactor + (1 - cfg.agedFleetFactor) * youngShare;
+}
+
+function sumCaps(byCap: Record<string, number>): number {
+  let n = 0;
+  for (const k in byCap) n += byCap[k];
+  return n;
+}
+
+function addCaps(into: Record<string, number>, from: Record<string, number>): void {
+  for (const k in from) into[k] = (into[k] ?? 0) + from[k];
+}
+
+/** The buckets an evaluation at `watermark` reads at one scale: complete buckets only, oldest first. */
+export function windowBuckets(scale: ScaleConfig, watermark: number): { first: number; last: number } {
+  const last = watermark - (watermark % scale.bucketMs) - scale.bucketMs;
+  return { first: last - (scale.buckets - 1) * scale.bucketMs, last };
+}
+
+/** The newest sixth of a window is "now" for the burst test; the rest is the baseline. */
+export function recentBuckets(scale: ScaleConfig): number {
+  return Math.max(1, Math.round(scale.buckets / 6));
+}
+
+/**
+ * Scores one key at one scale from its buckets and the population's. Pure: same input, same answer.
+ * Signals (docs/detector-math.md): burst (recent volume vs the key's EWMA baseline, Poisson tail,
+ * against the population's movement), synchrony (Golomb–Rinzel chi over members' per-bucket
+ * activity), capability targeting (Jensen–Shannon divergence from the population's mix and the
+ * high-value share), size and freshness, and how rare the link value is.
+ */
+export function assessFleet(
+  key: KeyRef,
+  scale: ScaleConfig,
+  buckets: BucketData[],
+  population: BucketData[],
+  cfg: Config['detector'],
+  excluded: ReadonlySet<string>,
+): FleetAssessment | null {
+  const recent = recentBuckets(scale);
+  const n = buckets.length;
+  const members = new Map<string, number>();
+  const young = new Set<string>();
+  const byCap: Record<string, number> = {};
+  const popCap: Record<string, number> = {};
+  for (let t = 0; t < n; t++) {
+    addCaps(byCap, buckets[t].byCapability);
+    addCaps(popCap, population[t].byCapability);
+    for (const [a, c] of buckets[t].members) {
+      if (excluded.has(a)) continue;
+      members.set(a, (members.get(a) ?? 0) + c);
+    }
+    for (const a of buckets[t].young) young.add(a);
+  }
+  if (members.size < cfg.minFleetSize) return null;
+  const requests = sumCaps(byCap);
+
+  // burst: recent buckets against an EWMA over the older ones, and against the population
+  let base: Ewma | null = null;
+  let popBase: Ewma | null = null;
+  let observed = 0;
+  let popObserved = 0;
+  for (let t = 0; t < n; t++) {
+    const v = sumCaps(buckets[t].byCapability);
+    const pv = sumCaps(population[t].byCapability);
+    if (t < n - recent) {
+      base = ewmaUpdate(base, v, BASELINE_ALPHA);
+      popBase = ewmaUpdate(popBase, pv, BASELINE_ALPHA);
+    } else {
+      observed += v;
+      popObserved += pv;
+    }
+  }
+  const expected = (base?.mean ?? 0) * recent;
+  const popExpected = (popBase?.mean ?? 0) * recent;
+  const ratio = populationRatio(observed, expected, popObserved, popExpected);
+  const burst = burstDetail(observed, expected, ratio, { variance: (base?.variance ?? 0) * recent });
+
+  // targeting
+  const js = jensenShannonDivergence(byCap, popCap);
+  const hv = highValueShare(byCap, cfg.highValueCapabilities);
+  const popHv = highValueShare(popCap, cfg.highValueCapabilities);
+  const targeting = targetingScore(js, hv, popHv);
+
+  const rarity = COMMON_LINK_TYPES.has(key.type) ? linkRarity(members.size, Number.POSITIVE_INFINITY) : 1;
+  // behaviour keys are new every window, so they never have a baseline: judge them without burst
+  const weights = key.type === 'behavior' ? { burst: 0 } : {};
+
+  // synchrony over the key's active span (a key that appeared an hour ago is not "in sync" for the
+  // 23 empty hours before it). It is the costly signal: skipped when even perfect synchrony could
+  // not lift the key to warning.
+  let firstActive = 0;
+  while (firstActive < n && sumCaps(buckets[firstActive].byCapability) === 0) firstActive++;
+  const active = buckets.slice(firstActive);
+  let chi = 0;
+  let corr = 0;
+  let synchrony = 0;
+  let sampledMembers = 0;
+  let core: Map<string, number> | null = null;
+  const bound = combineScore({ burst: burst.score, synchrony: 1, targeting, size: sizeScore(members.size, 1, cfg.minFleetSize), linkRarity: rarity }, weights);
+  if (active.length >= MIN_SYNCHRONY_BUCKETS && bound * freshnessFactor(1, cfg) >= cfg.thresholds.warning) {
+    const ranked = [...members.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+    const rowOf = (a: string): number[] => active.map((b) => b.members.get(a) ?? 0);
+    const matrix = ranked.slice(0, SYNCHRONY_SAMPLE).map(([a]) => rowOf(a));
+    chi = golombRinzelChi(matrix);
+    corr = meanPairwiseCorrelation(matrix, CORRELATION_PAIRS, mulberry32(matrix.length));
+    synchrony = synchronyScore(chi, matrix.length);
+    sampledMembers = matrix.length;
+    if (synchrony >= CORE_MIN_SYNCHRONY) {
+      // the fleet is the members that move with it, not everyone who shares the key (a /24 also hosts bystanders)
+      const profile = active.map((_, t) => matrix.reduce((acc, row) => acc + row[t], 0) / matrix.length);
+      const all = ranked.map(([a]) => rowOf(a));
+      const r = correlationWithProfile(all, profile);
+      const kept = new Map<string, number>();
+      ranked.forEach(([a, c], i) => {
+        if (r[i] >= cfg.coreCorrelation) kept.set(a, c);
+      });
+      if (kept.size >= cfg.minFleetSize) core = kept;
+    }
+  }
+  const fleet = core ?? members;
+  let youngCount = 0;
+  for (const a of fleet.keys()) if (young.has(a)) youngCount++;
+  const youngShare = youngCount / fleet.size;
+  const size = sizeScore(fleet.size, youngShare, cfg.minFleetSize);
+  const score = combineScore({ burst: burst.score, synchrony, targeting, size, linkRarity: rarity }, weights) * freshnessFactor(youngShare, cfg);
+
+  const capabilityShare: Record<string, number> = {};
+  for (const c in byCap) capabilityShare[c] = requests > 0 ? Math.round((byCap[c] / requests) * 1000) / 1000 : 0;
+  const popTotal = sumCaps(popCap);
+  const targetedCapabilities = Object.keys(byCap)
+    .filter((c) => popTotal > 0 && requests > 0 && byCap[c] / requests > (popCap[c] ?? 0) / popTotal && byCap[c] / requests >= 0.2)
+    .sort((a, b) => byCap[b] - byCap[a]);
+  const windowStart = buckets[0].start;
+  const windowEnd = buckets[n - 1].start + scale.bucketMs;
+  const evidence: AlertEvidence = {
+    scale: scale.name,
+    burst: { score: round(burst.score), observed, expected: round(expected), pValue: burst.pValue, populationRatio: round(ratio) },
+    synchrony: { score: round(synchrony), chi: round(chi), meanPairwiseCorrelation: round(corr), sampledMembers },
+    targeting: { score: round(targeting), jsDivergence: round(js), highValueShare: round(hv), populationHighValueShare: round(popHv) },
+    size: { score: round(size), accounts: fleet.size, youngAccounts: youngCount, youngShare: round(youngShare), requests },
+    linkRarity: round(rarity),
+    reason: '',
+  };
+  evidence.reason = reasonOf(key, evidence, targetedCapabilities);
+  return {
+    link: { type: key.type as Link['type'], value: key.value },
+    scale: scale.name,
+    score: round(score),
+    severity: severityOf(score, cfg.thresholds),
+    members: fleet,
+    capabilityShare,
+    targetedCapabilities,
+    windowStart,
+    windowEnd,
+    evidence,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** One line on-call can read: the signals that carried the score, strongest first. */
+export function reasonOf(key: KeyRef, e: AlertEvidence, targeted: string[]): string {
+  const parts: [number, string][] = [
+    [e.burst.score, `volume ${e.burst.observed} vs ${e.burst.expected} expected (${e.burst.populationRatio}x the population's movement)`],
+    [e.synchrony.score, `members move in lockstep (chi ${e.synchrony.chi}, mean correlation ${e.synchrony.meanPairwiseCorrelation})`],
+    [e.targeting.score, `${Math.round(e.targeting.highValueShare * 100)}% high-value capabilities${targeted.length ? ` (${targeted.join(', ')})` : ''} vs ${Math.round(e.targeting.populationHighValueShare * 100)}% for the population`],
+  ];
+  const strong = parts.filter(([s]) => s >= 0.3).sort((a, b) => b[0] - a[0]).map(([, t]) => t);
+  const young = e.size.youngShare > 0 ? `, ${Math.round(e.size.youngShare * 100)}% young` : '';
+  return `${e.size.accounts} accounts sharing ${key.type} ${key.value}${young} over ${e.scale} buckets: ${strong.length ? strong.join('; ') : 'no strong signal'}`;
+}

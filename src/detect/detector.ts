@@ -1,0 +1,196 @@
+import type { Config, ScaleConfig } from '../config/config';
+import type { Alert, Link } from '../alerts/alert';
+import type { AlertSource } from '../alerts/source';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics/metrics';
+import type { KeyRef, WindowStore } from '../windows/store';
+import { assessFleet, recentBuckets, windowBuckets, type FleetAssessment } from './assess';
+import { AlertBook } from './alert-book';
+import type { DetectorLease } from './lease';
+
+/** keys read per store call: bounds one round trip's size */
+const READ_CHUNK = 100;
+
+/**
+ * Evaluates candidate fleets as the event-time watermark advances: at most once per
+ * evaluationIntervalMs of event time, only over keys the store lists as candidates in the window
+ * (never a scan of all keys), and only on the instance holding the detector lease.
+ */
+export class Detector implements AlertSource {
+  private readonly book: AlertBook;
+  private readonly listeners: ((a: Alert) => void)[] = [];
+  private lastTick = -Infinity;
+  private holder = false;
+  private running: Promise<void> | null = null;
+  private pendingWatermark: number | null = null;
+  private readonly allowAccounts: ReadonlySet<string>;
+  private readonly warningOnlyAccounts: ReadonlySet<string>;
+
+  constructor(
+    private readonly config: Config,
+    private readonly store: WindowStore,
+    private readonly metrics: Metrics,
+    private readonly lease: DetectorLease,
+    private readonly log: Logger,
+  ) {
+    const d = config.detector;
+    this.allowAccounts = new Set(d.allowlist.accounts);
+    this.warningOnlyAccounts = new Set(d.allowlist.warningOnlyAccounts);
+    this.book = new AlertBook(d, config.alerts, (members, link) => this.isWarningOnly(members, link));
+  }
+
+  onAlert(listener: (a: Alert) => void): void {
+    this.listeners.push(listener);
+  }
+
+  list(): Alert[] {
+    return [...this.book.firing(), ...this.book.recentlyResolved()];
+  }
+
+  get(alertId: string): Alert | undefined {
+    return this.list().find((a) => a.alertId === alertId);
+  }
+
+  private isWarningOnly(members: ReadonlyMap<string, number>, link: Link): boolean {
+    if (link.type === 'org' && this.config.detector.allowlist.warningOnlyOrgs.includes(link.value)) return true;
+    let n = 0;
+    for (const a of members.keys()) if (this.warningOnlyAccounts.has(a) || this.warningOnlyOrgMembers.has(a)) n++;
+    return n * 2 > members.size;
+  }
+
+  private warningOnlyOrgMembers: ReadonlySet<string> = new Set();
+
+  /**
+   * Asks for an evaluation at `watermark`; runs when the watermark has crossed into a new tick.
+   * Calls made while one runs coalesce into one more run at the newest watermark.
+   */
+  maybeEvaluate(watermark: number | null): Promise<void> {
+    if (watermark === null) return Promise.resolve();
+    const tick = watermark - (watermark % this.config.detector.evaluationIntervalMs);
+    if (tick <= this.lastTick) return this.running ?? Promise.resolve();
+    if (this.running) {
+      this.pendingWatermark = watermark;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        let wm: number | null = watermark;
+        while (wm !== null) {
+          this.pendingWatermark = null;
+          const t = wm - (wm % this.config.detector.evaluationIntervalMs);
+          if (t > this.lastTick) {
+            this.lastTick = t;
+            await this.evaluate(t);
+          }
+          wm = this.pendingWatermark;
+        }
+      } catch (err) {
+        this.log.error({ err }, 'detector evaluation failed');
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** One evaluation pass at event time `at`; returns the alert messages it emitted. */
+  async evaluate(at: number): Promise<Alert[]> {
+    const lease = await this.lease.acquire();
+    this.holder = lease !== null;
+    if (lease === null) return [];
+    if (lease === 'taken') {
+      // taking over (or starting): continue the episodes the last holder checkpointed
+      const state = await this.lease.loadState();
+      if (state) this.book.loadState(state);
+    }
+    // another holder may have evaluated this tick already
+    if (at <= this.book.lastEvaluatedAt) return [];
+    const started = process.hrtime.bigint();
+    const excluded = await this.excludedAccounts(at);
+    const best = new Map<string, FleetAssessment>();
+    for (const scale of this.config.windows.scales) {
+      // a scale's judgement changes only when a bucket of it completes: reuse it until then
+      const { last } = windowBuckets(scale, at);
+      let cached = this.byScale.get(scale.name);
+      if (!cached || cached.last !== last) {
+        cached = { last, assessments: await this.assessScale(scale, at, excluded) };
+        this.byScale.set(scale.name, cached);
+      }
+      for (const a of cached.assessments) {
+        const ref = `${a.link.type}:${a.link.value}`;
+        const prev = best.get(ref);
+        if (!prev || a.score > prev.score) best.set(ref, a);
+      }
+    }
+    const assessments = [...best.values()];
+    for (const a of assessments) this.metrics.fleetScore.observe({ link_type: a.link.type }, a.score);
+    this.metrics.keysEvaluatedTotal.inc(assessments.length);
+    const messages = this.book.update(at, assessments);
+    await this.lease.saveState(this.book.toState());
+    for (const m of messages) {
+      if (m.status === 'firing' && !this.seenAlertIds.has(m.alertId)) {
+        this.seenAlertIds.add(m.alertId);
+        this.metrics.alertsTotal.inc({ severity: m.severity });
+      }
+      if (m.status === 'resolved') this.seenAlertIds.delete(m.alertId);
+      for (const l of this.listeners) l(m);
+    }
+    this.updateFiringGauge();
+    this.metrics.detectorEvaluationSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return messages;
+  }
+
+  private readonly seenAlertIds = new Set<string>();
+  /** per scale: the last complete bucket judged and what was found */
+  private readonly byScale = new Map<string, { last: number; assessments: FleetAssessment[] }>();
+
+  private updateFiringGauge(): void {
+    this.metrics.fleetsFiring.reset();
+    for (const a of this.book.firing()) this.metrics.fleetsFiring.inc({ severity: a.severity, link_type: a.link.type });
+  }
+
+  private async assessScale(scale: ScaleConfig, at: number, excluded: ReadonlySet<string>): Promise<FleetAssessment[]> {
+    const { first, last } = windowBuckets(scale, at);
+    // keys that were candidates recently; a fleet gone quiet resolves rather than being re-judged
+    const starts: number[] = [];
+    for (let i = 0; i < recentBuckets(scale); i++) starts.push(last - i * scale.bucketMs);
+    const allowOrgs = this.config.detector.allowlist.orgs;
+    const candidates = (await this.store.readCandidates(scale, starts)).filter((k) => !(k.type === 'org' && allowOrgs.includes(k.value)));
+    if (candidates.length === 0) return [];
+    const [population] = await this.store.readBuckets([{ type: 'population', value: '*' }], scale, first, last);
+    const out: FleetAssessment[] = [];
+    for (let i = 0; i < candidates.length; i += READ_CHUNK) {
+      const chunk = candidates.slice(i, i + READ_CHUNK);
+      const buckets = await this.store.readBuckets(chunk, scale, first, last);
+      chunk.forEach((k, j) => {
+        const a = assessFleet(k, scale, buckets[j], population, this.config.detector, excluded);
+        if (a) out.push(a);
+      });
+    }
+    return out;
+  }
+
+  /** Allowlisted accounts, and the members of allowlisted orgs (read from the org keys' windows). */
+  private async excludedAccounts(at: number): Promise<ReadonlySet<string>> {
+    const { orgs, warningOnlyOrgs } = this.config.detector.allowlist;
+    if (orgs.length === 0 && warningOnlyOrgs.length === 0) return this.allowAccounts;
+    const scale = this.config.windows.scales[this.config.windows.scales.length - 1];
+    const { first, last } = windowBuckets(scale, at + scale.bucketMs);
+    const orgMembers = async (list: string[]): Promise<Set<string>> => {
+      const keys: KeyRef[] = list.map((value) => ({ type: 'org', value }));
+      const set = new Set<string>();
+      if (keys.length === 0) return set;
+      for (const buckets of await this.store.readBuckets(keys, scale, first, last)) for (const b of buckets) for (const a of b.members.keys()) set.add(a);
+      return set;
+    };
+    this.warningOnlyOrgMembers = await orgMembers(warningOnlyOrgs);
+    const excluded = await orgMembers(orgs);
+    for (const a of this.allowAccounts) excluded.add(a);
+    return excluded;
+  }
+
+  async stop(): Promise<void> {
+    await this.running;
+    if (this.holder) await this.lease.release().catch(() => undefined);
+  }
+}
