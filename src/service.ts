@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type http from 'node:http';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from './config/config';
@@ -14,9 +15,19 @@ import { IngestPipeline } from './ingest/pipeline';
 import { MemoryDeadLetterSink, type DeadLetterSink } from './ingest/dead-letter';
 import { KafkaDeadLetterSink } from './ingest/kafka-dead-letter';
 import { KafkaIngest } from './ingest/kafka-consumer';
+import { LocalFeed } from './ingest/local-feed';
 import { createKafka } from './kafka/client';
+import { BehaviorTracker } from './detect/behavior';
+import { Detector } from './detect/detector';
+import { LocalLease, RedisLease, type DetectorLease } from './detect/lease';
+import { AlertDispatcher, AlertmanagerSink, LogSink, type AlertSink } from './alerts/dispatcher';
+import { KafkaAlertSink } from './alerts/kafka-sink';
+import { startDemo } from './embedded/demo';
 import { Router, sendError, sendJson } from './http/router';
 import { createHttpServer, listen } from './http/server';
+
+/** Alertmanager forgets a firing alert that is not re-sent; lockstep re-sends this often (wall clock). */
+const ALERTMANAGER_RESEND_MS = 60_000;
 
 /** What `lockstep run` starts, and how tests reach into it. */
 export interface Service {
@@ -24,6 +35,7 @@ export interface Service {
   metrics: Metrics;
   store: WindowStore;
   pipeline: IngestPipeline;
+  detector: Detector;
   router: Router;
   http: http.Server;
   port: number;
@@ -53,8 +65,31 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
     await producer.connect();
     deadLetters = new KafkaDeadLetterSink(producer, config.kafka.dlqTopic);
   }
-  const pipeline = new IngestPipeline(config, store, deadLetters, metrics, clock);
+  // the demo runs simulated time faster than the wall clock: there, time is the events' own
+  let pipelineRef: IngestPipeline | null = null;
+  const pipelineClock: Clock = embedded ? { now: () => Math.max(clock.now(), pipelineRef?.watermark() ?? 0) } : clock;
+  const pipeline = new IngestPipeline(config, store, deadLetters, metrics, pipelineClock, new BehaviorTracker(config.detector.behavior));
+  pipelineRef = pipeline;
+
+  const lease: DetectorLease =
+    store instanceof RedisWindowStore
+      ? new RedisLease(store.client, config.redis.keyPrefix, `${os.hostname()}:${process.pid}:${clock.now()}`, 2 * config.detector.evaluationIntervalMs + 10_000)
+      : new LocalLease();
+  const detector = new Detector(config, store, metrics, lease, log.child({ component: 'detector' }));
+  const sinks: AlertSink[] = [new LogSink(log.child({ component: 'alerts' }))];
+  if (producer) sinks.push(new KafkaAlertSink(producer, config.kafka.alertTopic));
+  const alertmanager = config.alerts.alertmanagerUrl ? new AlertmanagerSink(config.alerts.alertmanagerUrl, config.alerts.runbookUrl, clock, ALERTMANAGER_RESEND_MS) : null;
+  if (alertmanager) sinks.push(alertmanager);
+  const dispatcher = new AlertDispatcher(sinks, config.alerts, metrics, log.child({ component: 'alerts' }));
+  detector.onAlert((a) => dispatcher.dispatch(a));
+  const resend = alertmanager
+    ? setInterval(() => {
+        for (const a of detector.list()) if (a.status === 'firing') dispatcher.dispatch(a, alertmanager.name);
+      }, ALERTMANAGER_RESEND_MS).unref()
+    : null;
+
   const ingest = kafka ? new KafkaIngest(kafka, config, pipeline, log.child({ component: 'ingest' })) : null;
+  if (ingest) pipeline.onFlush((r) => void detector.maybeEvaluate(r.watermark));
 
   const router = new Router();
   const ready = async (): Promise<boolean> => {
@@ -81,12 +116,19 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
       }
       const wm = pipeline.watermark() ?? clock.now();
       sendJson(res, 200, await readKeyView(store, config, params.type as KeyType, params.value, wm));
+    })
+    .add('GET', '/v1/alerts', ({ res }) => sendJson(res, 200, { alerts: detector.list() }))
+    .add('GET', '/v1/alerts/:alertId', ({ res, params }) => {
+      const a = detector.get(params.alertId);
+      if (!a) return sendError(res, 404, 'not_found', `no alert ${params.alertId}`);
+      sendJson(res, 200, a);
     });
 
   const server = createHttpServer(router, log.child({ component: 'http' }));
   const port = await listen(server, config.http.port, config.http.host);
   log.info({ port, mode: embedded ? 'embedded' : 'kafka', store: store.kind }, 'lockstep listening');
   if (ingest) await ingest.start();
+  const demo = embedded ? startDemo(new LocalFeed(pipeline, config.detector.evaluationIntervalMs, (wm) => detector.maybeEvaluate(wm)), config, clock, log) : null;
 
   let stopped = false;
   return {
@@ -94,6 +136,7 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
     metrics,
     store,
     pipeline,
+    detector,
     router,
     http: server,
     port,
@@ -101,7 +144,11 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (resend) clearInterval(resend);
+      if (demo) await demo.stop();
       if (ingest) await ingest.stop();
+      await detector.stop();
+      await Promise.race([dispatcher.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
       if (producer) await producer.disconnect().catch(() => undefined);
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

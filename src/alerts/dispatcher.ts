@@ -46,9 +46,10 @@ export class AlertDispatcher {
     }
   }
 
-  /** Never blocks and never throws. */
-  dispatch(alert: Alert): void {
+  /** Never blocks and never throws. `only` names one sink (re-sending firing alerts to Alertmanager). */
+  dispatch(alert: Alert, only?: string): void {
     for (const s of this.sinks) {
+      if (only !== undefined && s.name !== only) continue;
       const q = this.queues.get(s.name) as Alert[];
       if (q.length >= this.opts.queueSize) {
         this.metrics.alertSinkDroppedTotal.inc({ sink: s.name });

@@ -15,8 +15,9 @@ interface AlertGroup {
   fleetId: string;
   firstAt: number;
   lastAboveAt: number;
-  /** linking key ref -> its latest assessment at or above warning */
+  /** linking key ref -> its latest assessment at or above warning, and when that was */
   fleets: Map<string, FleetAssessment>;
+  fleetAt: Map<string, number>;
   emittedAccounts: number;
   emittedSeverity: Severity;
   emittedLinks: number;
@@ -83,11 +84,12 @@ export class AlertBook {
       if (!group) {
         const fleetId = fleetIdOf(a.link);
         const alertId = `al_${fnv1a(fleetId, String(at)).toString(16).padStart(8, '0')}${(at % 0x10000).toString(16)}`;
-        group = { alertId, fleetId, firstAt: at, lastAboveAt: at, fleets: new Map(), emittedAccounts: 0, emittedSeverity: 'warning', emittedLinks: 0, last: undefined as unknown as Alert };
+        group = { alertId, fleetId, firstAt: at, lastAboveAt: at, fleets: new Map(), fleetAt: new Map(), emittedAccounts: 0, emittedSeverity: 'warning', emittedLinks: 0, last: undefined as unknown as Alert };
         this.groups.set(alertId, group);
       }
       st.alertId = group.alertId;
       group.fleets.set(ref, a);
+      group.fleetAt.set(ref, at);
       group.lastAboveAt = at;
       touchedGroups.add(group);
     }
@@ -98,7 +100,16 @@ export class AlertBook {
         if (st.alertId === null || !this.groups.has(st.alertId)) this.fleets.delete(ref);
       }
     }
+    this.mergeGroups(touchedGroups, at, out);
     for (const g of touchedGroups) {
+      // an episode is the fleets above threshold lately, not every key it ever touched
+      for (const [ref, when] of g.fleetAt) {
+        if (at - when < this.cfg.quietPeriodMs) continue;
+        g.fleets.delete(ref);
+        g.fleetAt.delete(ref);
+        const st = this.fleets.get(ref);
+        if (st?.alertId === g.alertId) st.alertId = null;
+      }
       const alert = this.render(g, at);
       const isNew = g.emittedAccounts === 0;
       const grew = alert.accountCount >= g.emittedAccounts * (1 + this.cfg.growthToReemit) && alert.accountCount > g.emittedAccounts;
@@ -118,30 +129,69 @@ export class AlertBook {
       out.push(done);
       this.groups.delete(g.alertId);
       for (const ref of g.fleets.keys()) this.fleets.delete(ref);
-      this.resolved.unshift(done);
-      this.resolved.length = Math.min(this.resolved.length, this.alertsCfg.keepResolved);
+      this.pushResolved(done);
     }
     return out;
   }
 
   /**
-   * A firing group this fleet's members overlap heavily. Jaccard, not overlap of the smaller: a
-   * fleet inside a large ASN must not pull the ASN's thousands of bystanders into its alert.
+   * The firing group this fleet belongs to: most of the smaller of the two is in the other. A key
+   * without a synchronized core (everyone on an ASN, say) may join only a group at least half its
+   * size, so that a fleet inside a large key does not pull the key's bystanders into its alert.
    */
-  private overlapping(a: FleetAssessment): AlertGroup | undefined {
+  private overlapping(a: FleetAssessment, except?: AlertGroup): AlertGroup | undefined {
     let best: AlertGroup | undefined;
     let bestOverlap = 0;
     for (const g of this.groups.values()) {
+      if (g === except) continue;
       const members = this.membersOf(g);
+      if (members.size === 0) continue;
+      if (!a.core && a.members.size > 2 * members.size) continue;
       let common = 0;
       for (const acct of a.members.keys()) if (members.has(acct)) common++;
-      const overlap = common / Math.max(1, members.size + a.members.size - common);
+      const overlap = common / Math.max(1, Math.min(members.size, a.members.size));
       if (overlap >= this.cfg.mergeOverlap && overlap > bestOverlap) {
         best = g;
         bestOverlap = overlap;
       }
     }
     return best;
+  }
+
+  /**
+   * Groups that have come to overlap (one campaign first seen through two keys in one evaluation)
+   * become one: the older episode absorbs the newer, which is emitted as resolved, pointing at it.
+   */
+  private mergeGroups(touched: Set<AlertGroup>, at: number, out: Alert[]): void {
+    for (const g of [...touched].sort((x, y) => x.firstAt - y.firstAt || (x.alertId < y.alertId ? -1 : 1))) {
+      if (!this.groups.has(g.alertId)) continue;
+      for (const f of g.fleets.values()) {
+        const other = this.overlapping(f, g);
+        if (!other || !this.groups.has(other.alertId)) continue;
+        const [keep, drop] = other.firstAt < g.firstAt || (other.firstAt === g.firstAt && other.alertId < g.alertId) ? [other, g] : [g, other];
+        for (const [ref, fa] of drop.fleets) {
+          keep.fleets.set(ref, fa);
+          keep.fleetAt.set(ref, drop.fleetAt.get(ref) ?? at);
+          const st = this.fleets.get(ref);
+          if (st) st.alertId = keep.alertId;
+        }
+        keep.lastAboveAt = Math.max(keep.lastAboveAt, drop.lastAboveAt);
+        this.groups.delete(drop.alertId);
+        touched.delete(drop);
+        touched.add(keep);
+        if (drop.emittedAccounts > 0) {
+          const done: Alert = { ...drop.last, status: 'resolved', detectedAt: at, evidence: { ...drop.last.evidence, reason: `merged into ${keep.alertId}: ${drop.last.evidence.reason}` } };
+          out.push(done);
+          this.pushResolved(done);
+        }
+        if (drop === g) break;
+      }
+    }
+  }
+
+  private pushResolved(a: Alert): void {
+    this.resolved.unshift(a);
+    this.resolved.length = Math.min(this.resolved.length, this.alertsCfg.keepResolved);
   }
 
   private membersOf(g: AlertGroup): Map<string, number> {
@@ -203,7 +253,7 @@ export class AlertBook {
     this.fleets.clear();
     this.groups.clear();
     for (const [ref, st] of s.fleets) this.fleets.set(ref, st);
-    for (const g of s.groups) this.groups.set(g.alertId, { ...g, fleets: new Map() });
+    for (const g of s.groups) this.groups.set(g.alertId, { ...g, fleets: new Map(), fleetAt: new Map() });
     this.resolved = s.resolved;
     this.lastEvaluatedAt = s.lastEvaluatedAt ?? -Infinity;
   }

@@ -2,7 +2,7 @@ import type { Config, ScaleConfig } from '../config/config';
 import type { AlertEvidence, Link, Severity } from '../alerts/alert';
 import type { BucketData, KeyRef } from '../windows/store';
 import { burstDetail, correlationWithProfile, ewmaUpdate, golombRinzelChi, highValueShare, jensenShannonDivergence, meanPairwiseCorrelation, mulberry32, populationRatio, type Ewma } from './stats';
-import { combineScore, linkRarity, severityOf, sizeScore, synchronyScore, targetingScore } from './score';
+import { DEFAULT_WEIGHTS, combineScore, linkRarity, severityOf, sizeScore, synchronyScore, targetingScore } from './score';
 
 /** How one candidate fleet (the accounts on one linking key) looks at one scale. */
 export interface FleetAssessment {
@@ -10,8 +10,10 @@ export interface FleetAssessment {
   scale: string;
   score: number;
   severity: Severity | null;
-  /** member account -> requests in the window */
+  /** member account -> requests in the window: the synchronized core when there is one, else all members */
   members: Map<string, number>;
+  /** true when members are the synchronized core of the key rather than everyone on it */
+  core: boolean;
   capabilityShare: Record<string, number>;
   targetedCapabilities: string[];
   windowStart: number;
@@ -74,20 +76,19 @@ export function assessFleet(
 ): FleetAssessment | null {
   const recent = recentBuckets(scale);
   const n = buckets.length;
-  const members = new Map<string, number>();
-  const young = new Set<string>();
+  const common = COMMON_LINK_TYPES.has(key.type);
+  let widest = 0;
+  for (const b of buckets) if (b.distinct > widest) widest = b.distinct;
+  // a value many accounts share cannot reach warning whatever else it shows: skip the work
+  if (common && linkRarity(widest, Number.POSITIVE_INFINITY) ** DEFAULT_WEIGHTS.linkRarity < cfg.thresholds.warning) return null;
+
+  // capability mix and volume first: they need no per-member work
   const byCap: Record<string, number> = {};
   const popCap: Record<string, number> = {};
   for (let t = 0; t < n; t++) {
     addCaps(byCap, buckets[t].byCapability);
     addCaps(popCap, population[t].byCapability);
-    for (const [a, c] of buckets[t].members) {
-      if (excluded.has(a)) continue;
-      members.set(a, (members.get(a) ?? 0) + c);
-    }
-    for (const a of buckets[t].young) young.add(a);
   }
-  if (members.size < cfg.minFleetSize) return null;
   const requests = sumCaps(byCap);
 
   // burst: recent buckets against an EWMA over the older ones, and against the population
@@ -116,10 +117,23 @@ export function assessFleet(
   const hv = highValueShare(byCap, cfg.highValueCapabilities);
   const popHv = highValueShare(popCap, cfg.highValueCapabilities);
   const targeting = targetingScore(js, hv, popHv);
-
-  const rarity = COMMON_LINK_TYPES.has(key.type) ? linkRarity(members.size, Number.POSITIVE_INFINITY) : 1;
   // behaviour keys are new every window, so they never have a baseline: judge them without burst
   const weights = key.type === 'behavior' ? { burst: 0 } : {};
+  // the best this key could score with perfect synchrony, size and freshness: most keys stop here
+  const bestCase = combineScore({ burst: burst.score, synchrony: 1, targeting, size: 1, linkRarity: common ? linkRarity(Math.max(cfg.minFleetSize, widest), Number.POSITIVE_INFINITY) : 1 }, weights);
+  if (bestCase < cfg.thresholds.warning) return null;
+
+  const members = new Map<string, number>();
+  const young = new Set<string>();
+  for (let t = 0; t < n; t++) {
+    for (const [a, c] of buckets[t].members) {
+      if (excluded.has(a)) continue;
+      members.set(a, (members.get(a) ?? 0) + c);
+    }
+    for (const a of buckets[t].young) young.add(a);
+  }
+  if (members.size < cfg.minFleetSize) return null;
+  const rarity = common ? linkRarity(members.size, Number.POSITIVE_INFINITY) : 1;
 
   // synchrony over the key's active span (a key that appeared an hour ago is not "in sync" for the
   // 23 empty hours before it). It is the costly signal: skipped when even perfect synchrony could
@@ -184,6 +198,7 @@ export function assessFleet(
     score: round(score),
     severity: severityOf(score, cfg.thresholds),
     members: fleet,
+    core: core !== null,
     capabilityShare,
     targetedCapabilities,
     windowStart,

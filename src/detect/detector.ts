@@ -4,7 +4,7 @@ import type { AlertSource } from '../alerts/source';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { KeyRef, WindowStore } from '../windows/store';
-import { assessFleet, recentBuckets, windowBuckets, type FleetAssessment } from './assess';
+import { assessFleet, windowBuckets, type FleetAssessment } from './assess';
 import { AlertBook } from './alert-book';
 import type { DetectorLease } from './lease';
 
@@ -151,9 +151,9 @@ export class Detector implements AlertSource {
 
   private async assessScale(scale: ScaleConfig, at: number, excluded: ReadonlySet<string>): Promise<FleetAssessment[]> {
     const { first, last } = windowBuckets(scale, at);
-    // keys that were candidates recently; a fleet gone quiet resolves rather than being re-judged
+    // keys that were candidates in the last two buckets: a fleet gone quiet resolves rather than being re-judged on its past
     const starts: number[] = [];
-    for (let i = 0; i < recentBuckets(scale); i++) starts.push(last - i * scale.bucketMs);
+    for (let i = 0; i < Math.min(2, scale.buckets); i++) starts.push(last - i * scale.bucketMs);
     const allowOrgs = this.config.detector.allowlist.orgs;
     const candidates = (await this.store.readCandidates(scale, starts)).filter((k) => !(k.type === 'org' && allowOrgs.includes(k.value)));
     if (candidates.length === 0) return [];

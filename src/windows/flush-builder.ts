@@ -98,7 +98,7 @@ export class FlushBuilder {
     const shardOf = (n: number): ShardWrite => {
       let w = shards.get(n);
       if (!w) {
-        w = { shard: n, buckets: new Map() };
+        w = { shard: n, buckets: [] };
         shards.set(n, w);
       }
       return w;
@@ -110,14 +110,8 @@ export class FlushBuilder {
       for (let s = 0; s < this.scales.length; s++) {
         const sc = this.scales[s];
         for (const [start, fields] of k.scales[s]) {
-          const bw: BucketWrite = {
-            scale: sc.name,
-            bucketStart: start,
-            candidatesKey: linked ? this.windowKeys.candidates(k.shard, sc.name, start) : null,
-            ref: k.ref,
-            fields,
-          };
-          shardOf(k.shard).buckets.set(this.windowKeys.bucket(k.shard, sc.name, start, k.type, k.value), bw);
+          const bw: BucketWrite = { type: k.type, value: k.value, ref: k.ref, scale: sc.name, bucketStart: start, linked, fields };
+          shardOf(k.shard).buckets.push(bw);
         }
       }
     }

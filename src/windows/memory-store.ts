@@ -7,26 +7,44 @@ import { decodeBucket, parseRef } from './bucket-fields';
 interface Bucket {
   fields: Map<string, number>;
   distinct: number;
+  /** decoded form, kept until the next write: the detector reads complete buckets again and again */
+  decoded: BucketData | null;
+}
+
+/** One bucket start of one scale: every key's counts there, and the keys that became candidates. */
+interface Slot {
+  keys: Map<string, Bucket>;
+  candidates: Set<string>;
 }
 
 /**
  * The window store in process memory: the embedded default and replay. Same semantics as the
- * Redis script (apply-flush.lua), checked by the shared store test suite. Buckets expire in event
+ * Redis script (apply-flush.lua), checked by the shared store test suite; laid out by scale and
+ * bucket rather than by Redis key, so that a flush builds no key strings. Buckets expire in event
  * time: a scale keeps the buckets within its TTL of the newest bucket it has seen.
  */
 export class MemoryWindowStore implements WindowStore {
   readonly kind = 'memory' as const;
-  private readonly buckets = new Map<string, Bucket>();
-  private readonly candidates = new Map<string, Set<string>>();
+  /** scale -> bucketStart -> slot */
+  private readonly slots = new Map<string, Map<number, Slot>>();
   private readonly applied = new Map<number, Map<string, number>>();
-  /** scale -> bucketStart -> keys written there (bucket hashes and candidate sets), for expiry */
-  private readonly byBucket = new Map<string, Map<number, Set<string>>>();
   private readonly newest = new Map<string, number>();
 
   constructor(readonly keys: WindowKeys) {}
 
   async apply(flush: Flush): Promise<ApplyResult> {
     return this.applySync(flush);
+  }
+
+  private slot(scale: string, start: number): Slot {
+    let byStart = this.slots.get(scale);
+    if (!byStart) this.slots.set(scale, (byStart = new Map()));
+    let slot = byStart.get(start);
+    if (!slot) {
+      byStart.set(start, (slot = { keys: new Map(), candidates: new Set() }));
+      if (start > (this.newest.get(scale) ?? -Infinity)) this.newest.set(scale, start);
+    }
+    return slot;
   }
 
   /** Synchronous apply: replay calls it directly to stay off the microtask queue. */
@@ -42,13 +60,11 @@ export class MemoryWindowStore implements WindowStore {
       for (const a of advances) markers.set(a.field, a.next);
       for (const [field, wm] of flush.watermarks.get(w.shard) ?? []) markers.set(field + '|wm', wm);
       this.applied.set(w.shard, markers);
-      for (const [key, bw] of w.buckets) {
-        let b = this.buckets.get(key);
-        if (!b) {
-          b = { fields: new Map(), distinct: 0 };
-          this.buckets.set(key, b);
-          this.track(bw.scale, bw.bucketStart, key);
-        }
+      for (const bw of w.buckets) {
+        const slot = this.slot(bw.scale, bw.bucketStart);
+        let b = slot.keys.get(bw.ref);
+        if (!b) slot.keys.set(bw.ref, (b = { fields: new Map(), distinct: 0, decoded: null }));
+        b.decoded = null;
         for (const [field, inc] of bw.fields) {
           const kind = field.charCodeAt(0);
           if (kind === 109 || kind === 121) {
@@ -64,43 +80,19 @@ export class MemoryWindowStore implements WindowStore {
             b.fields.set(field, (b.fields.get(field) ?? 0) + inc);
           }
         }
-        if (bw.candidatesKey !== null && b.distinct >= flush.candidateMinMembers) {
-          let set = this.candidates.get(bw.candidatesKey);
-          if (!set) {
-            set = new Set();
-            this.candidates.set(bw.candidatesKey, set);
-            this.track(bw.scale, bw.bucketStart, bw.candidatesKey);
-          }
-          set.add(bw.ref);
-        }
+        if (bw.linked && b.distinct >= flush.candidateMinMembers) slot.candidates.add(bw.ref);
       }
     }
     this.expire(flush);
     return result;
   }
 
-  private track(scale: string, start: number, key: string): void {
-    let m = this.byBucket.get(scale);
-    if (!m) this.byBucket.set(scale, (m = new Map()));
-    let set = m.get(start);
-    if (!set) m.set(start, (set = new Set()));
-    set.add(key);
-    if (start > (this.newest.get(scale) ?? -Infinity)) this.newest.set(scale, start);
-  }
-
   private expire(flush: Flush): void {
-    for (const [scale, m] of this.byBucket) {
+    for (const [scale, byStart] of this.slots) {
       const ttl = flush.ttlMs.get(scale);
       const newest = this.newest.get(scale);
       if (ttl === undefined || newest === undefined) continue;
-      for (const [start, keys] of m) {
-        if (start >= newest - ttl) continue;
-        for (const k of keys) {
-          this.buckets.delete(k);
-          this.candidates.delete(k);
-        }
-        m.delete(start);
-      }
+      for (const start of byStart.keys()) if (start < newest - ttl) byStart.delete(start);
     }
   }
 
@@ -117,12 +109,14 @@ export class MemoryWindowStore implements WindowStore {
   }
 
   async readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]> {
+    const byStart = this.slots.get(scale.name);
     return keys.map((k) => {
-      const shard = this.keys.shardOf(k.type, k.value);
+      const ref = k.type + ':' + k.value;
       const out: BucketData[] = [];
       for (let t = fromStart; t <= toStart; t += scale.bucketMs) {
-        const b = this.buckets.get(this.keys.bucket(shard, scale.name, t, k.type, k.value));
-        out.push(decodeBucket(t, b ? b.fields : []));
+        const b = byStart?.get(t)?.keys.get(ref);
+        if (!b) out.push(decodeBucket(t, []));
+        else out.push((b.decoded ??= decodeBucket(t, b.fields)));
       }
       return out;
     });
@@ -130,11 +124,8 @@ export class MemoryWindowStore implements WindowStore {
 
   async readCandidates(scale: ScaleConfig, bucketStarts: number[]): Promise<KeyRef[]> {
     const refs = new Set<string>();
-    for (let s = 0; s < this.keys.shards; s++) {
-      for (const t of bucketStarts) {
-        for (const r of this.candidates.get(this.keys.candidates(s, scale.name, t)) ?? []) refs.add(r);
-      }
-    }
+    const byStart = this.slots.get(scale.name);
+    for (const t of bucketStarts) for (const r of byStart?.get(t)?.candidates ?? []) refs.add(r);
     return [...refs].map((r) => {
       const { type, value } = parseRef(r);
       return { type: type as KeyType, value };
@@ -147,8 +138,10 @@ export class MemoryWindowStore implements WindowStore {
 
   async close(): Promise<void> {}
 
-  /** bucket hashes held (for memory-bound tests and the bench) */
+  /** bucket entries held (for memory-bound tests and the bench) */
   get bucketCount(): number {
-    return this.buckets.size;
+    let n = 0;
+    for (const byStart of this.slots.values()) for (const slot of byStart.values()) n += slot.keys.size;
+    return n;
   }
 }

@@ -15,6 +15,9 @@ interface ScriptedClient {
   applyFlush(numKeys: number, keys: string[], args: (string | number)[]): Promise<[number, number, number?]>;
 }
 
+/** a health probe's budget: well under a readiness probe's or a scrape's timeout */
+const PING_TIMEOUT_MS = 1000;
+
 const APPLY_FLUSH_LUA = fs.readFileSync(path.join(__dirname, 'lua', 'apply-flush.lua'), 'utf8');
 
 /** Opens the configured Redis: Cluster when clusterNodes is set, else standalone from url. */
@@ -73,15 +76,25 @@ export class RedisWindowStore implements WindowStore {
   }
 
   private applyShard(w: ShardWrite, flush: Flush): Promise<[number, number, number?]> {
-    const nBuckets = w.buckets.size;
-    const keys: string[] = [this.keys.applied(w.shard), ...w.buckets.keys()];
+    const nBuckets = w.buckets.length;
+    const keys: string[] = [this.keys.applied(w.shard)];
+    for (const bw of w.buckets) keys.push(this.keys.bucket(w.shard, bw.scale, bw.bucketStart, bw.type, bw.value));
     // candidate set j (0-based) sits at KEYS[2 + nBuckets + j] (Lua is 1-based)
     const candIndex = new Map<string, number>();
-    for (const bw of w.buckets.values()) {
-      if (bw.candidatesKey !== null && !candIndex.has(bw.candidatesKey)) {
-        candIndex.set(bw.candidatesKey, 2 + nBuckets + candIndex.size);
-        keys.push(bw.candidatesKey);
+    const candOf: number[] = [];
+    for (const bw of w.buckets) {
+      if (!bw.linked) {
+        candOf.push(0);
+        continue;
       }
+      const ck = this.keys.candidates(w.shard, bw.scale, bw.bucketStart);
+      let idx = candIndex.get(ck);
+      if (idx === undefined) {
+        idx = 2 + nBuckets + candIndex.size;
+        candIndex.set(ck, idx);
+        keys.push(ck);
+      }
+      candOf.push(idx);
     }
     const args: (string | number)[] = [];
     const advances = flush.advances.get(w.shard) ?? [];
@@ -91,10 +104,10 @@ export class RedisWindowStore implements WindowStore {
     args.push(wms ? wms.size : 0);
     if (wms) for (const [field, wm] of wms) args.push(field, wm);
     args.push(flush.maxMembersPerBucket, flush.candidateMinMembers, nBuckets);
-    for (const bw of w.buckets.values()) {
-      args.push(flush.ttlMs.get(bw.scale) ?? 0, bw.candidatesKey === null ? 0 : (candIndex.get(bw.candidatesKey) ?? 0), bw.ref, bw.fields.size);
+    w.buckets.forEach((bw, i) => {
+      args.push(flush.ttlMs.get(bw.scale) ?? 0, candOf[i], bw.ref, bw.fields.size);
       for (const [f, inc] of bw.fields) args.push(f, inc);
-    }
+    });
     return this.scripted.applyFlush(keys.length, keys, args);
   }
 
@@ -134,11 +147,18 @@ export class RedisWindowStore implements WindowStore {
     });
   }
 
+  /**
+   * False when Redis does not answer within PING_TIMEOUT_MS. Against a hung server a plain PING waits
+   * the command timeout, twice over behind an auto-pipelined write; /readyz and /metrics call this
+   * and must answer while Redis is down.
+   */
   async ping(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS)));
     try {
-      return (await this.client.ping()) === 'PONG';
-    } catch {
-      return false;
+      return await Promise.race([this.client.ping().then((r) => r === 'PONG', () => false), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -7,15 +7,17 @@ export interface KeyRef {
   value: string;
 }
 
-/** Increments for one bucket hash of one key. */
+/** Increments for one bucket of one key. Stores derive their own addresses (Redis keys) from it. */
 export interface BucketWrite {
+  type: KeyType;
+  value: string;
+  /** "type:value", the candidates set member */
+  ref: string;
   /** the scale name (its TTL group) */
   scale: string;
   bucketStart: number;
-  /** candidates set to join once the bucket holds minMembers distinct members; null for accounts and the population */
-  candidatesKey: string | null;
-  /** "type:value", the candidates set member */
-  ref: string;
+  /** a linking key (may become a detector candidate), not an account or the population */
+  linked: boolean;
   /** field -> increment (c:<cap>, m:<account>, y:<account>) */
   fields: Map<string, number>;
 }
@@ -26,8 +28,7 @@ export interface BucketWrite {
  */
 export interface ShardWrite {
   shard: number;
-  /** bucket key -> increments */
-  buckets: Map<string, BucketWrite>;
+  buckets: BucketWrite[];
 }
 
 /** Exactly-once guard for one input partition in one flush (compare-and-set on the shard marker). */
