@@ -135,9 +135,10 @@ export class AlertBook {
   }
 
   /**
-   * The firing group this fleet belongs to: most of the smaller of the two is in the other. A key
-   * without a synchronized core (everyone on an ASN, say) may join only a group at least half its
-   * size, so that a fleet inside a large key does not pull the key's bystanders into its alert.
+   * The firing group this fleet belongs to: most of the smaller of the two is in the other. When
+   * the larger side is not a synchronized core (everyone on an ASN, say) it must be at most twice
+   * the smaller, so that a fleet inside a large key does not pull the key's bystanders into its
+   * alert, nor the key into the fleet's.
    */
   private overlapping(a: FleetAssessment, except?: AlertGroup): AlertGroup | undefined {
     let best: AlertGroup | undefined;
@@ -146,10 +147,12 @@ export class AlertBook {
       if (g === except) continue;
       const members = this.membersOf(g);
       if (members.size === 0) continue;
-      if (!a.core && a.members.size > 2 * members.size) continue;
+      const groupIsCore = [...g.fleets.values()].every((f) => f.core);
+      const [larger, smaller, largerIsCore] = members.size >= a.members.size ? [members.size, a.members.size, groupIsCore] : [a.members.size, members.size, a.core];
+      if (!largerIsCore && larger > 2 * smaller) continue;
       let common = 0;
       for (const acct of a.members.keys()) if (members.has(acct)) common++;
-      const overlap = common / Math.max(1, Math.min(members.size, a.members.size));
+      const overlap = common / Math.max(1, smaller);
       if (overlap >= this.cfg.mergeOverlap && overlap > bestOverlap) {
         best = g;
         bestOverlap = overlap;

@@ -10,6 +10,8 @@ import type { DetectorLease } from './lease';
 
 /** keys read per store call: bounds one round trip's size */
 const READ_CHUNK = 100;
+/** a backlog longer than this many ticks is judged from its last ticks only */
+const MAX_CATCH_UP_TICKS = 24 * 60;
 
 /**
  * Evaluates candidate fleets as the event-time watermark advances: at most once per
@@ -61,15 +63,18 @@ export class Detector implements AlertSource {
   private warningOnlyOrgMembers: ReadonlySet<string> = new Set();
 
   /**
-   * Asks for an evaluation at `watermark`; runs when the watermark has crossed into a new tick.
+   * Asks for evaluations up to `watermark`: one at every tick of evaluationIntervalMs the
+   * watermark has crossed since the last, in order, so that a backlog read in a few large flushes
+   * is judged tick by tick as it would have been live (each tick reads only buckets before it).
    * Calls made while one runs coalesce into one more run at the newest watermark.
    */
   maybeEvaluate(watermark: number | null): Promise<void> {
-    if (watermark === null) return Promise.resolve();
-    const tick = watermark - (watermark % this.config.detector.evaluationIntervalMs);
-    if (tick <= this.lastTick) return this.running ?? Promise.resolve();
+    if (watermark === null) return this.running ?? Promise.resolve();
+    const interval = this.config.detector.evaluationIntervalMs;
+    const tickOf = (wm: number): number => wm - (wm % interval);
+    if (tickOf(watermark) <= this.lastTick) return this.running ?? Promise.resolve();
     if (this.running) {
-      this.pendingWatermark = watermark;
+      this.pendingWatermark = Math.max(this.pendingWatermark ?? -Infinity, watermark);
       return this.running;
     }
     this.running = (async () => {
@@ -77,8 +82,11 @@ export class Detector implements AlertSource {
         let wm: number | null = watermark;
         while (wm !== null) {
           this.pendingWatermark = null;
-          const t = wm - (wm % this.config.detector.evaluationIntervalMs);
-          if (t > this.lastTick) {
+          const latest = tickOf(wm);
+          // on the first call, start far enough back for an alert to hold by the current tick
+          let t = this.lastTick === -Infinity ? latest - this.config.detector.holdEvaluations * interval : this.lastTick + interval;
+          t = Math.max(t, latest - MAX_CATCH_UP_TICKS * interval);
+          for (; t <= latest; t += interval) {
             this.lastTick = t;
             await this.evaluate(t);
           }
@@ -97,7 +105,10 @@ export class Detector implements AlertSource {
   async evaluate(at: number): Promise<Alert[]> {
     const lease = await this.lease.acquire();
     this.holder = lease !== null;
-    if (lease === null) return [];
+    if (lease === null) {
+      this.metrics.detectorEvaluatedSeconds.set(at / 1000);
+      return [];
+    }
     if (lease === 'taken') {
       // taking over (or starting): continue the episodes the last holder checkpointed
       const state = await this.lease.loadState();
@@ -136,6 +147,7 @@ export class Detector implements AlertSource {
       for (const l of this.listeners) l(m);
     }
     this.updateFiringGauge();
+    this.metrics.detectorEvaluatedSeconds.set(at / 1000);
     this.metrics.detectorEvaluationSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return messages;
   }

@@ -58,7 +58,7 @@ export class KafkaIngest {
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: this.config.kafka.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.exclusive(() => this.onBatch(payload)),
+      eachBatch: (payload) => this.keepingSessionAlive(payload.heartbeat, () => this.exclusive(() => this.onBatch(payload))),
     });
     this.timer = setInterval(() => {
       if (this.pipeline.shouldFlush()) void this.exclusive(() => this.flushAndCommit(null)).catch((err) => this.log.error({ err }, 'timed flush failed'));
@@ -74,6 +74,20 @@ export class KafkaIngest {
       if (this.pipeline.shouldFlush()) await this.flushAndCommit(heartbeat);
     }
     if (this.pipeline.shouldFlush()) await this.flushAndCommit(heartbeat);
+  }
+
+  /**
+   * Heartbeats while a batch waits: for the timed flush ahead of it or for a store that hangs (one
+   * attempt can last the command timeout). Without this the group evicts a member whose store is
+   * down and every instance churns through rebalances until the store is back.
+   */
+  private async keepingSessionAlive(heartbeat: () => Promise<void>, work: () => Promise<void>): Promise<void> {
+    const timer = setInterval(() => void heartbeat().catch(() => undefined), this.config.kafka.heartbeatIntervalMs);
+    try {
+      await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /** Retries a store operation until it succeeds, heartbeating so the group keeps our partitions. */

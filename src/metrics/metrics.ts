@@ -27,6 +27,7 @@ export class Metrics {
   readonly detectorEvaluationSeconds: Histogram;
   readonly fleetScore: Histogram<'link_type'>;
   readonly keysEvaluatedTotal: Counter;
+  readonly detectorEvaluatedSeconds: Gauge;
 
   readonly alertSinkQueueDepth: Gauge<'sink'>;
   readonly alertSinkDeliveredTotal: Counter<'sink'>;
@@ -64,6 +65,7 @@ export class Metrics {
     this.fleetsFiring = new Gauge({ name: 'lockstep_fleets_firing', help: 'Fleet alerts now firing, by severity and primary link type', labelNames: ['severity', 'link_type'], registers: reg });
     this.detectorEvaluationSeconds = new Histogram({ name: 'lockstep_detector_evaluation_seconds', help: 'Time of one detector evaluation pass', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: reg });
     this.fleetScore = new Histogram({ name: 'lockstep_fleet_score', help: 'Scores of evaluated candidate fleets', labelNames: ['link_type'], buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1], registers: reg });
+    this.detectorEvaluatedSeconds = new Gauge({ name: 'lockstep_detector_evaluated_seconds', help: 'Event time of the last detector evaluation (tick), epoch seconds; behind the watermark while the detector catches up', registers: reg });
     this.keysEvaluatedTotal = new Counter({ name: 'lockstep_keys_evaluated_total', help: 'Candidate linking keys evaluated by the detector', registers: reg });
 
     this.alertSinkQueueDepth = new Gauge({ name: 'lockstep_alert_sink_queue_depth', help: 'Alerts waiting for delivery, per sink', labelNames: ['sink'], registers: reg });

@@ -1,0 +1,1 @@
+export { registerEvidencePages, type EvidencePageDeps } from './routes';
