@@ -133,7 +133,7 @@ export function buildConfig(raw: Record<string, unknown>): Config {
     const field = (err?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') +
       (err?.keyword === 'additionalProperties' ? `${err.instancePath ? '.' : ''}${String((err.params as { additionalProperty?: string }).additionalProperty)}` : '') +
       (err?.keyword === 'required' ? `${err.instancePath ? '.' : ''}${String((err.params as { missingProperty?: string }).missingProperty)}` : '');
-    const what = err?.keyword === 'additionalProperties' ? 'is not a known setting' : err?.message ?? 'is invalid';
+    const what = err?.keyword === 'additionalProperties' ? 'is not a known setting' : err?.keyword === 'required' ? 'is required' : err?.message ?? 'is invalid';
     throw new LockstepError('CONFIG_INVALID', `invalid config: ${field || '(root)'} ${what}`, { field });
   }
   const cfg = candidate as unknown as Config;
