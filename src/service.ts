@@ -25,6 +25,7 @@ import { KafkaAlertSink } from './alerts/kafka-sink';
 import { startDemo } from './embedded/demo';
 import { Router, sendError, sendJson } from './http/router';
 import { createHttpServer, listen } from './http/server';
+import { registerEvidencePages } from './http/pages';
 
 /** Alertmanager forgets a firing alert that is not re-sent; lockstep re-sends this often (wall clock). */
 const ALERTMANAGER_RESEND_MS = 60_000;
@@ -123,6 +124,8 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
       if (!a) return sendError(res, 404, 'not_found', `no alert ${params.alertId}`);
       sendJson(res, 200, a);
     });
+
+  registerEvidencePages(router, { config, store, alerts: detector, watermark: () => pipeline.watermark() });
 
   const server = createHttpServer(router, log.child({ component: 'http' }));
   const port = await listen(server, config.http.port, config.http.host);

@@ -95,7 +95,7 @@ export const configSchema = {
         quietPeriodMs: { type: 'integer', minimum: 0, default: 1800000, description: 'event time below threshold before an alert resolves' },
         growthToReemit: { type: 'number', minimum: 0, default: 0.25, description: 'membership growth (fraction) that re-emits a firing alert' },
         mergeOverlap: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'membership overlap (Jaccard) above which alerts merge into one' },
-        agedFleetFactor: { type: 'number', minimum: 0, maximum: 1, default: 0.65, description: 'score multiplier for a fleet with no young accounts (linear up to 1 for all young); campaigns open fresh accounts, customers\' service accounts are old' },
+        agedFleetFactor: { type: 'number', minimum: 0, maximum: 1, default: 0.6, description: 'score multiplier for a fleet with no young accounts (linear up to 1 for all young); campaigns open fresh accounts, customers\' service accounts are old' },
         coreCorrelation: { type: 'number', minimum: -1, maximum: 1, default: 0.5, description: 'a member belongs to a synchronized fleet when its activity correlates this well with the fleet profile' },
         thresholds: {
           type: 'object', additionalProperties: false, default: {},

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config';
 import type { Alert, Link, Severity } from '../alerts/alert';
 import { fnv1a } from '../windows/keys';
-import type { FleetAssessment } from './assess';
+import { COMMON_LINK_TYPES, type FleetAssessment } from './assess';
 
 /** Per linking key: how many evaluations in a row it scored at or above warning. */
 interface FleetState {
@@ -36,6 +36,11 @@ const SEVERITY_RANK: Record<Severity, number> = { warning: 1, critical: 2 };
 
 export function fleetIdOf(link: Link): string {
   return `fl_${link.type}_${fnv1a(link.type, link.value).toString(16).padStart(8, '0')}`;
+}
+
+/** everyone on a commonly shared value, not a synchronized core: may hold bystanders */
+function isLoose(f: FleetAssessment): boolean {
+  return !f.core && COMMON_LINK_TYPES.has(f.link.type);
 }
 
 function refOf(link: Link): string {
@@ -136,9 +141,9 @@ export class AlertBook {
 
   /**
    * The firing group this fleet belongs to: most of the smaller of the two is in the other. When
-   * the larger side is not a synchronized core (everyone on an ASN, say) it must be at most twice
-   * the smaller, so that a fleet inside a large key does not pull the key's bystanders into its
-   * alert, nor the key into the fleet's.
+   * the larger side is everyone on a commonly shared value (an ASN, a NAT, an SDK) rather than a
+   * synchronized core, it must be at most twice the smaller, so that a fleet inside a large key
+   * does not pull the key's bystanders into its alert, nor the key into the fleet's.
    */
   private overlapping(a: FleetAssessment, except?: AlertGroup): AlertGroup | undefined {
     let best: AlertGroup | undefined;
@@ -147,9 +152,9 @@ export class AlertBook {
       if (g === except) continue;
       const members = this.membersOf(g);
       if (members.size === 0) continue;
-      const groupIsCore = [...g.fleets.values()].every((f) => f.core);
-      const [larger, smaller, largerIsCore] = members.size >= a.members.size ? [members.size, a.members.size, groupIsCore] : [a.members.size, members.size, a.core];
-      if (!largerIsCore && larger > 2 * smaller) continue;
+      const groupIsLoose = [...g.fleets.values()].some(isLoose);
+      const [larger, smaller, largerIsLoose] = members.size >= a.members.size ? [members.size, a.members.size, groupIsLoose] : [a.members.size, members.size, isLoose(a)];
+      if (largerIsLoose && larger > 2 * smaller) continue;
       let common = 0;
       for (const acct of a.members.keys()) if (members.has(acct)) common++;
       const overlap = common / Math.max(1, smaller);

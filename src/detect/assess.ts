@@ -22,14 +22,16 @@ export interface FleetAssessment {
 }
 
 /** Link types whose values unrelated accounts commonly share (a NAT, an ASN, an SDK, a company): weighed by rarity. */
-const COMMON_LINK_TYPES = new Set(['ip_prefix', 'asn', 'user_agent', 'org']);
+export const COMMON_LINK_TYPES: ReadonlySet<string> = new Set(['ip_prefix', 'asn', 'user_agent', 'org']);
 /** members sampled for synchrony; enough for a stable mean, bounded cost */
 const SYNCHRONY_SAMPLE = 200;
 const CORRELATION_PAIRS = 400;
-/** EWMA smoothing of a key's per-bucket baseline */
-const BASELINE_ALPHA = 0.2;
+/** EWMA smoothing of a key's per-bucket baseline (the evidence page draws the same baseline) */
+export const BASELINE_ALPHA = 0.2;
 /** fewer active buckets than this say nothing about synchrony */
 const MIN_SYNCHRONY_BUCKETS = 4;
+/** fewest active buckets of a core member */
+const MIN_CORE_ACTIVE_BUCKETS = 3;
 /** synchrony from which members are told apart from bystanders on the same key */
 const CORE_MIN_SYNCHRONY = 0.3;
 
@@ -160,14 +162,22 @@ export function assessFleet(
       const profile = active.map((_, t) => matrix.reduce((acc, row) => acc + row[t], 0) / matrix.length);
       const all = ranked.map(([a]) => rowOf(a));
       const r = correlationWithProfile(all, profile);
+      // a member seen in a bucket or two correlates with any profile by chance: it must be about as
+      // active as the fleet's typical member to count as moving with it
+      const activeBuckets = all.map((row) => row.reduce((n, v) => n + (v > 0 ? 1 : 0), 0));
+      const typical = [...activeBuckets.slice(0, matrix.length)].sort((x, y) => x - y)[Math.floor(matrix.length / 2)];
+      const minActive = Math.max(MIN_CORE_ACTIVE_BUCKETS, Math.ceil(typical / 2));
       const kept = new Map<string, number>();
       ranked.forEach(([a, c], i) => {
-        if (r[i] >= cfg.coreCorrelation) kept.set(a, c);
+        if (r[i] >= cfg.coreCorrelation && activeBuckets[i] >= minActive) kept.set(a, c);
       });
-      if (kept.size >= cfg.minFleetSize) core = kept;
+      // judged on its core alone: a key whose synchronized part is too small is no fleet, and
+      // must not fall back to everyone on it
+      core = kept;
     }
   }
   const fleet = core ?? members;
+  if (fleet.size < cfg.minFleetSize) return null;
   let youngCount = 0;
   for (const a of fleet.keys()) if (young.has(a)) youngCount++;
   const youngShare = youngCount / fleet.size;

@@ -1,6 +1,6 @@
 import { defaultConfig } from '../../src/config/config';
 import { assessFleet, windowBuckets } from '../../src/detect/assess';
-import type { BucketData, KeyRef } from '../../src/windows/store';
+import type { BucketData } from '../../src/windows/store';
 import { mulberry32 } from '../../src/detect/stats';
 
 const cfg = defaultConfig();

@@ -3,13 +3,12 @@ import type { Alert, Link } from '../../alerts/alert';
 import type { BucketData, KeyRef, WindowStore } from '../../windows/store';
 import { recentBuckets } from '../../detect/assess';
 import { ewmaUpdate, type Ewma } from '../../detect/stats';
+import { BASELINE_ALPHA } from '../../detect/assess';
 
 /** Rows in the heatmap: enough to see bands, few enough to stay small and fast for any fleet size. */
 export const HEATMAP_MAX_ROWS = 60;
 /** Links whose windows are read: bounds the store read for an alert that merged many fleets (primary first). */
 export const MAX_LINKS_READ = 12;
-/** Smoothing of the baseline drawn under the fleet's rate; the detector's burst baseline uses the same (assess.ts). */
-const BASELINE_ALPHA = 0.2;
 
 export interface HeatmapRow {
   accountId: string;
