@@ -7,7 +7,7 @@ import type { Logger } from './log';
 import { Metrics } from './metrics/metrics';
 import { KEY_TYPES, type KeyType } from './events/request-event';
 import { WindowKeys } from './windows/keys';
-import type { WindowStore } from './windows/store';
+import type { KeyRef, WindowStore } from './windows/store';
 import { MemoryWindowStore } from './windows/memory-store';
 import { RedisWindowStore, createRedisClient } from './windows/redis-store';
 import { readKeyView } from './windows/key-view';
@@ -26,6 +26,8 @@ import { startDemo } from './embedded/demo';
 import { Router, sendError, sendJson } from './http/router';
 import { createHttpServer, listen } from './http/server';
 import { registerEvidencePages } from './http/pages';
+import { createEnforcement } from './enforce';
+import { windowBuckets } from './detect/assess';
 
 /** Alertmanager forgets a firing alert that is not re-sent; lockstep re-sends this often (wall clock). */
 const ALERTMANAGER_RESEND_MS = 60_000;
@@ -125,7 +127,33 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
       sendJson(res, 200, a);
     });
 
-  registerEvidencePages(router, { config, store, alerts: detector, watermark: () => pipeline.watermark() });
+  const enforcement = createEnforcement({
+    config,
+    redis: store instanceof RedisWindowStore ? store.client : null,
+    producer,
+    alerts: detector,
+    metrics,
+    clock,
+    log,
+    orgOf: allowlistedOrgOf(config, store, () => pipeline.watermark() ?? clock.now()),
+    page: (alert, reason) => {
+      log.error({ alertId: alert.alertId, reason }, 'enforcement blast-radius cap reached: a human must decide');
+      if (alertmanager) dispatcher.dispatch({ ...alert, severity: 'critical', evidence: { ...alert.evidence, reason: `enforcement cap reached, no further limits: ${reason}. ${alert.evidence.reason}` } }, alertmanager.name);
+    },
+  });
+  enforcement.routes(router);
+  registerEvidencePages(router, {
+    config,
+    store,
+    alerts: detector,
+    watermark: () => pipeline.watermark(),
+    enforcement: async (accountIds) => {
+      const now = clock.now();
+      const out = new Map<string, { limited: boolean; dryRun: boolean }>();
+      await Promise.all(accountIds.map(async (a) => out.set(a, { limited: (await enforcement.store.get(a, now)) !== null, dryRun: !config.enforcement.enabled })));
+      return out;
+    },
+  });
 
   const server = createHttpServer(router, log.child({ component: 'http' }));
   const port = await listen(server, config.http.port, config.http.host);
@@ -151,6 +179,7 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
       if (demo) await demo.stop();
       if (ingest) await ingest.stop();
       await detector.stop();
+      await enforcement.stop();
       await Promise.race([dispatcher.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
       if (producer) await producer.disconnect().catch(() => undefined);
       await new Promise<void>((r) => server.close(() => r()));
@@ -158,5 +187,31 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
       await store.close();
       log.info('lockstep stopped');
     },
+  };
+}
+
+/**
+ * The org of an account, as far as the enforcement allowlist needs it: an account seen in the
+ * window of an allowlisted org's key is in that org. Alerts carry accounts, not orgs; this reads
+ * the allowlisted orgs' members from the window store, at most once a minute.
+ */
+function allowlistedOrgOf(config: Config, store: WindowStore, now: () => number): ((accountId: string) => Promise<string | undefined>) | undefined {
+  const orgs = config.enforcement.allowlist.orgs;
+  if (orgs.length === 0) return undefined;
+  const scale = config.windows.scales[config.windows.scales.length - 1];
+  let members = new Map<string, string>();
+  let readAt = -Infinity;
+  return async (accountId) => {
+    if (now() - readAt > 60_000) {
+      readAt = now();
+      const { first, last } = windowBuckets(scale, now() + scale.bucketMs);
+      const keys: KeyRef[] = orgs.map((value) => ({ type: 'org', value }));
+      const next = new Map<string, string>();
+      (await store.readBuckets(keys, scale, first, last)).forEach((buckets, i) => {
+        for (const b of buckets) for (const a of b.members.keys()) next.set(a, orgs[i]);
+      });
+      members = next;
+    }
+    return members.get(accountId);
   };
 }

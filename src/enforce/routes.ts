@@ -10,11 +10,6 @@ import type { Clock } from '../clock';
 
 /** Methods the check answers: nginx's auth_request subrequest keeps the client's method, Envoy sends it. */
 const CHECK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-/**
- * Envoy's ext_authz HTTP mode appends the client's path to path_prefix; the Router matches whole
- * segments, so the check is registered for paths up to this many segments below /v1/check.
- */
-export const CHECK_MAX_SUFFIX_SEGMENTS = 16;
 const MAX_AUDIT_PAGE = 1000;
 const MAX_REASON_CHARS = 500;
 
@@ -67,11 +62,8 @@ async function releaseReason(ctx: RouteContext, maxBodyBytes: number): Promise<s
 export function registerEnforcementRoutes(router: Router, d: EnforcementRouteDeps): void {
   const enabled = d.config.enforcement.enabled;
   const check = (ctx: RouteContext) => d.check.handle(ctx.req, ctx.res);
-  let pattern = '/v1/check';
-  for (let depth = 0; depth <= CHECK_MAX_SUFFIX_SEGMENTS; depth++) {
-    for (const method of CHECK_METHODS) router.add(method, pattern, check);
-    pattern += `/:s${depth}`;
-  }
+  // Envoy's ext_authz appends the original path: any suffix below /v1/check is the same check
+  for (const method of CHECK_METHODS) router.add(method, '/v1/check', check).add(method, '/v1/check/*', check);
 
   router
     .add('GET', '/v1/limits/:accountId', async ({ res, params }) => {

@@ -16,7 +16,7 @@ interface Route {
   handler: Handler;
 }
 
-/** Minimal method + path router; `:name` segments become params. */
+/** Minimal method + path router; `:name` segments become params, a final `*` matches any rest of the path. */
 export class Router {
   private readonly routes: Route[] = [];
 
@@ -29,10 +29,11 @@ export class Router {
     const segs = pathname.split('/').filter(Boolean);
     let pathMatched = false;
     for (const r of this.routes) {
-      if (r.parts.length !== segs.length) continue;
+      const rest = r.parts[r.parts.length - 1] === '*';
+      if (rest ? segs.length < r.parts.length - 1 : r.parts.length !== segs.length) continue;
       const params: Record<string, string> = {};
       let ok = true;
-      for (let i = 0; i < segs.length; i++) {
+      for (let i = 0; i < (rest ? r.parts.length - 1 : segs.length); i++) {
         const p = r.parts[i];
         if (p.startsWith(':')) {
           try {
