@@ -131,7 +131,7 @@ export const configSchema = {
       properties: {
         alertmanagerUrl: { type: 'string', default: '' },
         publicUrl: { type: 'string', default: '', description: 'base URL of this service as on-call reaches it; alerts link to their evidence page' },
-        runbookUrl: { type: 'string', default: 'https://github.com/lockstep-dev/lockstep/blob/main/README.md#runbook' },
+        runbookUrl: { type: 'string', default: 'https://github.com/lockstep-dev/lockstep/blob/main/README.md#runbook-distillationfleet' },
         grafanaUrl: { type: 'string', default: '' },
         queueSize: { type: 'integer', minimum: 1, default: 1000 },
         maxAttempts: { type: 'integer', minimum: 1, default: 8 },

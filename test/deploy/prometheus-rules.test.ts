@@ -91,8 +91,8 @@ describe('Prometheus rules (deploy/prometheus/lockstep-rules.yml)', () => {
     expect(fs.realpathSync(RULES_FILE)).toBe(fs.realpathSync(path.join(CHART_DIR, 'files', 'lockstep-rules.yml')));
   });
 
-  test('every runbook link has its section in docs/operations.md', () => {
-    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'operations.md'), 'utf8');
+  test('every runbook link has its section in README.md', () => {
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const anchors = new Set([...doc.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => githubAnchor(m[1])));
     for (const a of alerts) expect(anchors).toContain(`runbook-${a.alert.toLowerCase()}`);
   });
