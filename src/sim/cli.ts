@@ -3,19 +3,22 @@ import { parseArgs } from 'node:util';
 import { LockstepError } from '../errors';
 import { generateEvents, labelsOf } from './generate';
 import { listScenarioNames, loadScenario } from './scenario';
+import { produceEvents } from './kafka-out';
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
 
-const USAGE = `usage: lockstep simulate --scenario NAME|FILE [--seed N] [--out FILE] [--labels FILE]
+const USAGE = `usage: lockstep simulate --scenario NAME|FILE [--seed N] [--out FILE | --kafka-brokers HOST:PORT,... [--topic T]] [--labels FILE]
        lockstep simulate --list
-Writes the scenario's request events as NDJSON (to --out, or stdout) and its ground truth to --labels.
+Writes the scenario's request events as NDJSON (to --out, or stdout, or produced to Kafka) and its ground truth to --labels.
 Same scenario and seed give byte-identical output.
   --scenario  a scenario JSON file, or a name from test/scenarios (see --list)
   --seed      integer seed (default 42)
   --out       events file (default: stdout)
+  --kafka-brokers  produce the events to Kafka instead (key = accountId)
+  --topic     topic to produce to (default llm.requests)
   --labels    labels JSON file (default: not written)
   --list      print the named scenarios and exit
 `;
@@ -41,13 +44,14 @@ function finish(stream: NodeJS.WritableStream): Promise<void> {
 const CHUNK_CHARS = 1 << 16;
 
 export async function runSimulateCommand(argv: string[], io: CommandIo): Promise<number> {
-  let values: { scenario?: string; seed?: string; out?: string; labels?: string; list?: boolean; help?: boolean };
+  let values: { scenario?: string; seed?: string; out?: string; labels?: string; list?: boolean; help?: boolean; 'kafka-brokers'?: string; topic?: string };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         scenario: { type: 'string', short: 's' }, seed: { type: 'string' }, out: { type: 'string', short: 'o' },
         labels: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'kafka-brokers': { type: 'string' }, topic: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -76,6 +80,13 @@ export async function runSimulateCommand(argv: string[], io: CommandIo): Promise
   try {
     const scenario = loadScenario(values.scenario);
     if (values.labels !== undefined) fs.writeFileSync(values.labels, JSON.stringify(labelsOf(scenario, seed), null, 2) + '\n');
+    if (values['kafka-brokers'] !== undefined) {
+      const brokers = values['kafka-brokers'].split(',').map((b) => b.trim()).filter(Boolean);
+      const topic = values.topic ?? 'llm.requests';
+      const sent = await produceEvents(generateEvents(scenario, seed), brokers, topic);
+      io.stderr.write(`lockstep simulate: produced ${sent} events to ${topic}\n`);
+      return 0;
+    }
     const out = values.out === undefined ? io.stdout : fs.createWriteStream(values.out);
     let chunk = '';
     for (const event of generateEvents(scenario, seed)) {
