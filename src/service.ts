@@ -76,9 +76,10 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
 
   const lease: DetectorLease =
     store instanceof RedisWindowStore
-      ? new RedisLease(store.client, config.redis.keyPrefix, `${os.hostname()}:${process.pid}:${clock.now()}`, 2 * config.detector.evaluationIntervalMs + 10_000)
+      ? new RedisLease(store.client, config.redis.keyPrefix, `${os.hostname()}:${process.pid}:${clock.now()}`, config.detector.leaseTtlMs)
       : new LocalLease();
   const detector = new Detector(config, store, metrics, lease, log.child({ component: 'detector' }));
+  detector.startLeaseRenewal();
   const sinks: AlertSink[] = [new LogSink(log.child({ component: 'alerts' }))];
   if (producer) sinks.push(new KafkaAlertSink(producer, config.kafka.alertTopic));
   const alertmanager = config.alerts.alertmanagerUrl ? new AlertmanagerSink(config.alerts.alertmanagerUrl, config.alerts.runbookUrl, clock, ALERTMANAGER_RESEND_MS) : null;

@@ -59,6 +59,7 @@ export interface Config {
     highValueCapabilities: string[];
     minFleetSize: number;
     evaluationIntervalMs: number;
+    leaseTtlMs: number;
     holdEvaluations: number;
     quietPeriodMs: number;
     growthToReemit: number;

@@ -91,6 +91,7 @@ export const configSchema = {
         highValueCapabilities: { type: 'array', items: { type: 'string' }, default: ['coding', 'agentic'] },
         minFleetSize: { type: 'integer', minimum: 2, default: 8 },
         evaluationIntervalMs: { type: 'integer', minimum: 1000, default: 60000, description: 'event time between evaluations' },
+        leaseTtlMs: { type: 'integer', minimum: 1000, default: 15000, description: 'wall time after which another instance takes over evaluation from one that died; the holder renews at a third of it' },
         holdEvaluations: { type: 'integer', minimum: 1, default: 2, description: 'evaluations the score must hold before an alert fires' },
         quietPeriodMs: { type: 'integer', minimum: 0, default: 1800000, description: 'event time below threshold before an alert resolves' },
         growthToReemit: { type: 'number', minimum: 0, default: 0.25, description: 'membership growth (fraction) that re-emits a firing alert' },

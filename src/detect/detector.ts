@@ -41,6 +41,37 @@ export class Detector implements AlertSource {
     this.book = new AlertBook(d, config.alerts, (members, link) => this.isWarningOnly(members, link));
   }
 
+  /**
+   * Keeps the lease while this instance holds it, between evaluations too (event time may advance
+   * slower than the lease's wall-clock TTL), so that a live holder is never replaced.
+   */
+  startLeaseRenewal(): void {
+    if (this.renewal) return;
+    this.renewal = setInterval(() => {
+      if (this.running) return;
+      const wasHolder = this.holder;
+      void this.lease
+        .acquire()
+        .then((r) => {
+          this.holder = r !== null;
+          // the lease lapsed and was taken again: someone may have evaluated meanwhile
+          if (r === 'taken') this.reloadState = true;
+          // a standby took over from a holder that died: judge the ticks it left, now, not at the next event
+          if (r === 'taken' && !wasHolder && this.lastTick > -Infinity && !this.running) {
+            this.running = this.evaluate(this.lastTick).then(
+              () => undefined,
+              (err: unknown) => this.log.error({ err }, 'detector evaluation failed'),
+            ).finally(() => (this.running = null));
+          }
+        })
+        .catch(() => undefined);
+    }, Math.max(100, Math.floor(this.config.detector.leaseTtlMs / 3)));
+    this.renewal.unref();
+  }
+
+  private renewal: NodeJS.Timeout | null = null;
+  private reloadState = false;
+
   onAlert(listener: (a: Alert) => void): void {
     this.listeners.push(listener);
   }
@@ -105,15 +136,27 @@ export class Detector implements AlertSource {
   async evaluate(at: number): Promise<Alert[]> {
     const lease = await this.lease.acquire();
     this.holder = lease !== null;
-    if (lease === null) {
-      this.metrics.detectorEvaluatedSeconds.set(at / 1000);
-      return [];
-    }
-    if (lease === 'taken') {
-      // taking over (or starting): continue the episodes the last holder checkpointed
+    // a standby judges nothing (the holder does) and leaves lockstep_detector_evaluated_seconds alone
+    if (lease === null) return [];
+    if (lease === 'taken' || this.reloadState) {
+      // taking over (or starting): continue the episodes the last holder checkpointed, and judge
+      // the ticks between its last evaluation and this one
+      this.reloadState = false;
       const state = await this.lease.loadState();
-      if (state) this.book.loadState(state);
+      if (state) {
+        this.book.loadState(state);
+        const interval = this.config.detector.evaluationIntervalMs;
+        const from = Math.max(this.book.lastEvaluatedAt + interval, at - MAX_CATCH_UP_TICKS * interval);
+        const out: Alert[] = [];
+        for (let t = from; t < at; t += interval) out.push(...(await this.evaluateTick(t)));
+        out.push(...(await this.evaluateTick(at)));
+        return out;
+      }
     }
+    return this.evaluateTick(at);
+  }
+
+  private async evaluateTick(at: number): Promise<Alert[]> {
     // another holder may have evaluated this tick already
     if (at <= this.book.lastEvaluatedAt) return [];
     const started = process.hrtime.bigint();
@@ -202,6 +245,7 @@ export class Detector implements AlertSource {
   }
 
   async stop(): Promise<void> {
+    if (this.renewal) clearInterval(this.renewal);
     await this.running;
     if (this.holder) await this.lease.release().catch(() => undefined);
   }

@@ -1,10 +1,10 @@
 import type { Alert } from '../../src/alerts/alert';
 import { generateEvents, labelsOf } from '../../src/sim/generate';
-import type { Scenario } from '../../src/sim/scenario';
 import { startRedis, type RedisServer } from '../support/redis';
 import { consumeAll, produce, startKafka, TEST_CONSUMER_TIMINGS, type KafkaCluster } from '../support/kafka';
 import { startLockstep } from '../support/lockstep';
 import { waitFor } from '../support/wait';
+import { fleetScenario } from './fleet-scenario';
 
 /**
  * Issue #3's integration check, through Kafka and Redis: three synthetic fleets (shared IP;
@@ -13,26 +13,7 @@ import { waitFor } from '../support/wait';
  * surge, heavy developers in the log-normal tail) must raise the right alerts with the right
  * members, and the benign patterns no critical alert.
  */
-const HOUR = 3_600_000;
-const start = Math.floor((Date.now() - 4 * HOUR) / HOUR) * HOUR;
-const sync = { mode: 'synchronized', burstEvery: '5m', burstLength: '45s' };
-const scenario = {
-  name: 'detect-e2e',
-  description: 'three fleet kinds among benign look-alikes',
-  start,
-  duration: '3h',
-  benign: { accounts: 1500, medianRequestsPerDay: 15, rateSigma: 1.6 },
-  confounders: [
-    { kind: 'university_nat', id: 'campus', accounts: 200 },
-    { kind: 'agent_framework_ua', id: 'openagent-users', accounts: 400 },
-    { kind: 'viral_surge', id: 'surge', start: '1h', end: '2h', factor: 3 },
-  ],
-  campaigns: [
-    { id: 'shared-ip', kind: 'sync-shared-ip', accounts: 30, start: '1h30m', end: '3h', share: { ip: 'shared', asn: 'shared', userAgent: 'shared' }, timing: sync, requestsPerAccountPerHour: 60, capabilities: { coding: 0.7, agentic: 0.3 } },
-    { id: 'rotated-template', kind: 'rotated-ip-shared-template', accounts: 25, start: '1h30m', end: '3h', share: { promptTemplate: 'shared', payment: 3 }, timing: { mode: 'jittered', burstEvery: '10m', burstLength: '1m', jitter: '2m' }, requestsPerAccountPerHour: 40, capabilities: { coding: 0.85, reasoning: 0.15 } },
-    { id: 'behavior', kind: 'behavior-only', accounts: 30, start: '1h30m', end: '3h', timing: { mode: 'synchronized', burstEvery: '3m', burstLength: '30s' }, requestsPerAccountPerHour: 50, capabilities: { coding: 0.6, agentic: 0.4 } },
-  ],
-} as unknown as Scenario;
+const scenario = fleetScenario(Date.now());
 
 describe('detector end to end: Kafka -> lockstep run (Redis) -> alert topic', () => {
   let kafka: KafkaCluster;
