@@ -27,6 +27,7 @@ import { Router, sendError, sendJson } from './http/router';
 import { createHttpServer, listen } from './http/server';
 import { registerEvidencePages } from './http/pages';
 import { createEnforcement } from './enforce';
+import { startConsumerLagMonitor } from './metrics/consumer-lag';
 import { windowBuckets } from './detect/assess';
 
 /** Alertmanager forgets a firing alert that is not re-sent; lockstep re-sends this often (wall clock). */
@@ -160,6 +161,7 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
   const port = await listen(server, config.http.port, config.http.host);
   log.info({ port, mode: embedded ? 'embedded' : 'kafka', store: store.kind }, 'lockstep listening');
   if (ingest) await ingest.start();
+  const lagMonitor = kafka ? startConsumerLagMonitor({ kafka, groupId: config.kafka.groupId, topic: config.kafka.inputTopic, metrics, intervalMs: 15_000, log: log.child({ component: 'consumer-lag' }) }) : null;
   const demo = embedded ? startDemo(new LocalFeed(pipeline, config.detector.evaluationIntervalMs, (wm) => detector.maybeEvaluate(wm)), config, clock, log) : null;
 
   let stopped = false;
@@ -182,6 +184,7 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
       await detector.stop();
       await enforcement.stop();
       await Promise.race([dispatcher.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
+      if (lagMonitor) await lagMonitor.stop();
       if (producer) await producer.disconnect().catch(() => undefined);
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

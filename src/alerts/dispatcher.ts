@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { Alert } from './alert';
+import { linkTypeOfFleet } from '../detect/alert-book';
 
 /** One destination of alert messages (the alert topic, Alertmanager, ...). */
 export interface AlertSink {
@@ -104,7 +105,8 @@ export function alertmanagerPayload(a: Alert, opts: { runbookUrl: string; now: n
     alertname: 'DistillationFleet',
     severity: a.severity,
     fleet: a.fleetId,
-    link_type: a.link.type,
+    // the link type that opened the episode: a stable label, so one alert stays one Alertmanager alert
+    link_type: linkTypeOfFleet(a.fleetId) ?? a.link.type,
     service: 'lockstep',
   };
   const annotations: Record<string, string> = {
@@ -119,7 +121,8 @@ export function alertmanagerPayload(a: Alert, opts: { runbookUrl: string; now: n
     {
       labels,
       annotations,
-      startsAt: new Date(a.windowStart).toISOString(),
+      // producers' clocks (or the demo's simulated time) may run ahead: Alertmanager refuses a start after the end
+      startsAt: new Date(Math.min(a.windowStart, opts.now)).toISOString(),
       // a firing alert is re-sent before this passes; a resolved one ends now
       endsAt: new Date(firing ? opts.now + opts.resendMs * 4 : opts.now).toISOString(),
       ...(a.url ? { generatorURL: a.url } : {}),

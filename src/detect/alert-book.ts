@@ -1,4 +1,5 @@
 import type { Config } from '../config/config';
+import { LINK_TYPES, type LinkType } from '../events/request-event';
 import type { Alert, Link, Severity } from '../alerts/alert';
 import { fnv1a } from '../windows/keys';
 import { COMMON_LINK_TYPES, type FleetAssessment } from './assess';
@@ -36,6 +37,12 @@ const SEVERITY_RANK: Record<Severity, number> = { warning: 1, critical: 2 };
 
 export function fleetIdOf(link: Link): string {
   return `fl_${link.type}_${fnv1a(link.type, link.value).toString(16).padStart(8, '0')}`;
+}
+
+/** The link type a fleet id was made from (fleetIdOf), or null for an id of another form. */
+export function linkTypeOfFleet(fleetId: string): LinkType | null {
+  const m = /^fl_([a-z_]+)_[0-9a-f]{8}$/.exec(fleetId);
+  return m && (LINK_TYPES as readonly string[]).includes(m[1]) ? (m[1] as LinkType) : null;
 }
 
 /** everyone on a commonly shared value, not a synchronized core: may hold bystanders */

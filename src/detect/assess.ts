@@ -2,7 +2,7 @@ import type { Config, ScaleConfig } from '../config/config';
 import type { AlertEvidence, Link, Severity } from '../alerts/alert';
 import type { BucketData, KeyRef } from '../windows/store';
 import { burstDetail, correlationWithProfile, ewmaUpdate, golombRinzelChi, highValueShare, jensenShannonDivergence, meanPairwiseCorrelation, mulberry32, populationRatio, type Ewma } from './stats';
-import { DEFAULT_WEIGHTS, combineScore, linkRarity, severityOf, sizeScore, synchronyScore, targetingScore } from './score';
+import { DEFAULT_WEIGHTS, combineScore, linkRarity, type FleetSignals, severityOf, sizeScore, synchronyScore, targetingScore } from './score';
 
 /** How one candidate fleet (the accounts on one linking key) looks at one scale. */
 export interface FleetAssessment {
@@ -34,6 +34,16 @@ const MIN_SYNCHRONY_BUCKETS = 4;
 const MIN_CORE_ACTIVE_BUCKETS = 3;
 /** synchrony from which members are told apart from bystanders on the same key */
 const CORE_MIN_SYNCHRONY = 0.3;
+
+/** Behaviour keys are new every window, so they never have a baseline: they are judged without burst. */
+function weightsFor(type: string): { burst?: number } {
+  return type === 'behavior' ? { burst: 0 } : {};
+}
+
+/** The one formula of a fleet's score: the combined signals, discounted for a fleet of old accounts. */
+function fleetScore(signals: FleetSignals, youngShare: number, type: string, cfg: Config['detector']): number {
+  return combineScore(signals, weightsFor(type)) * freshnessFactor(youngShare, cfg);
+}
 
 /** Campaigns open fresh accounts; a fleet of old accounts is more likely a customer's own: its score is discounted. */
 function freshnessFactor(youngShare: number, cfg: Config['detector']): number {
@@ -119,8 +129,7 @@ export function assessFleet(
   const hv = highValueShare(byCap, cfg.highValueCapabilities);
   const popHv = highValueShare(popCap, cfg.highValueCapabilities);
   const targeting = targetingScore(js, hv, popHv);
-  // behaviour keys are new every window, so they never have a baseline: judge them without burst
-  const weights = key.type === 'behavior' ? { burst: 0 } : {};
+  const weights = weightsFor(key.type);
   // the best this key could score with perfect synchrony, size and freshness: most keys stop here
   const bestCase = combineScore({ burst: burst.score, synchrony: 1, targeting, size: 1, linkRarity: common ? linkRarity(Math.max(cfg.minFleetSize, widest), Number.POSITIVE_INFINITY) : 1 }, weights);
   if (bestCase < cfg.thresholds.warning) return null;
@@ -182,7 +191,7 @@ export function assessFleet(
   for (const a of fleet.keys()) if (young.has(a)) youngCount++;
   const youngShare = youngCount / fleet.size;
   const size = sizeScore(fleet.size, youngShare, cfg.minFleetSize);
-  const score = combineScore({ burst: burst.score, synchrony, targeting, size, linkRarity: rarity }, weights) * freshnessFactor(youngShare, cfg);
+  const score = fleetScore({ burst: burst.score, synchrony, targeting, size, linkRarity: rarity }, youngShare, key.type, cfg);
 
   const capabilityShare: Record<string, number> = {};
   for (const c in byCap) capabilityShare[c] = requests > 0 ? Math.round((byCap[c] / requests) * 1000) / 1000 : 0;
@@ -231,4 +240,41 @@ export function reasonOf(key: KeyRef, e: AlertEvidence, targeted: string[]): str
   const strong = parts.filter(([s]) => s >= 0.3).sort((a, b) => b[0] - a[0]).map(([, t]) => t);
   const young = e.size.youngShare > 0 ? `, ${Math.round(e.size.youngShare * 100)}% young` : '';
   return `${e.size.accounts} accounts sharing ${key.type} ${key.value}${young} over ${e.scale} buckets: ${strong.length ? strong.join('; ') : 'no strong signal'}`;
+}
+
+/**
+ * One key judged across its scales: each signal at the scale where it is strongest (a fleet that
+ * appeared today bursts at the hour scale while its members move together minute by minute), the
+ * members and the figures of the scale that shows the synchronized core. Returns the single
+ * assessment unchanged when there is one.
+ */
+export function combineScales(key: KeyRef, byScale: FleetAssessment[], cfg: Config['detector']): FleetAssessment {
+  if (byScale.length === 1) return byScale[0];
+  const best = <K extends 'burst' | 'synchrony' | 'targeting' | 'size'>(k: K): FleetAssessment =>
+    byScale.reduce((a, b) => (b.evidence[k].score > a.evidence[k].score ? b : a));
+  const [burst, synchrony, targeting, size] = [best('burst'), best('synchrony'), best('targeting'), best('size')];
+  const base = synchrony.evidence.synchrony.score > 0 ? synchrony : byScale.reduce((a, b) => (b.score > a.score ? b : a));
+  const linkRarity = Math.min(...byScale.map((a) => a.evidence.linkRarity));
+  const youngShare = Math.max(...byScale.map((a) => a.evidence.size.youngShare));
+  const score = round(fleetScore({ burst: burst.evidence.burst.score, synchrony: synchrony.evidence.synchrony.score, targeting: targeting.evidence.targeting.score, size: size.evidence.size.score, linkRarity }, youngShare, key.type, cfg));
+  const evidence: AlertEvidence = {
+    ...base.evidence,
+    burst: burst.evidence.burst,
+    synchrony: synchrony.evidence.synchrony,
+    targeting: targeting.evidence.targeting,
+    linkRarity,
+    reason: '',
+  };
+  const scales = [...new Set([burst.scale, synchrony.scale, targeting.scale])];
+  evidence.reason = reasonOf(key, evidence, targeting.targetedCapabilities) + (scales.length > 1 ? ` (signals from the ${scales.join(' and ')} scales)` : '');
+  return {
+    ...base,
+    score,
+    severity: severityOf(score, cfg.thresholds),
+    capabilityShare: targeting.capabilityShare,
+    targetedCapabilities: targeting.targetedCapabilities,
+    windowStart: Math.min(...byScale.map((a) => a.windowStart)),
+    windowEnd: Math.max(...byScale.map((a) => a.windowEnd)),
+    evidence,
+  };
 }

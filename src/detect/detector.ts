@@ -1,15 +1,18 @@
 import type { Config, ScaleConfig } from '../config/config';
 import type { Alert, Link } from '../alerts/alert';
+import { LINK_TYPES } from '../events/request-event';
 import type { AlertSource } from '../alerts/source';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { KeyRef, WindowStore } from '../windows/store';
-import { assessFleet, windowBuckets, type FleetAssessment } from './assess';
+import { assessFleet, combineScales, windowBuckets, type FleetAssessment } from './assess';
 import { AlertBook } from './alert-book';
 import type { DetectorLease } from './lease';
 
 /** keys read per store call: bounds one round trip's size */
 const READ_CHUNK = 100;
+/** how far back a key's candidacy counts */
+const CANDIDATE_RECENCY_MS = 15 * 60_000;
 /** a backlog longer than this many ticks is judged from its last ticks only */
 const MAX_CATCH_UP_TICKS = 24 * 60;
 
@@ -161,7 +164,7 @@ export class Detector implements AlertSource {
     if (at <= this.book.lastEvaluatedAt) return [];
     const started = process.hrtime.bigint();
     const excluded = await this.excludedAccounts(at);
-    const best = new Map<string, FleetAssessment>();
+    const byKey = new Map<string, FleetAssessment[]>();
     for (const scale of this.config.windows.scales) {
       // a scale's judgement changes only when a bucket of it completes: reuse it until then
       const { last } = windowBuckets(scale, at);
@@ -172,10 +175,11 @@ export class Detector implements AlertSource {
       }
       for (const a of cached.assessments) {
         const ref = `${a.link.type}:${a.link.value}`;
-        const prev = best.get(ref);
-        if (!prev || a.score > prev.score) best.set(ref, a);
+        (byKey.get(ref) ?? byKey.set(ref, []).get(ref)!).push(a);
       }
     }
+    const best = new Map<string, FleetAssessment>();
+    for (const [ref, list] of byKey) best.set(ref, combineScales(list[0].link, list, this.config.detector));
     const assessments = [...best.values()];
     for (const a of assessments) this.metrics.fleetScore.observe({ link_type: a.link.type }, a.score);
     this.metrics.keysEvaluatedTotal.inc(assessments.length);
@@ -199,16 +203,23 @@ export class Detector implements AlertSource {
   /** per scale: the last complete bucket judged and what was found */
   private readonly byScale = new Map<string, { last: number; assessments: FleetAssessment[] }>();
 
+  /** Every severity x link type series is set, to 0 when nothing fires, so dashboards show 0 rather than no data. */
   private updateFiringGauge(): void {
-    this.metrics.fleetsFiring.reset();
-    for (const a of this.book.firing()) this.metrics.fleetsFiring.inc({ severity: a.severity, link_type: a.link.type });
+    const counts = new Map<string, number>();
+    for (const a of this.book.firing()) counts.set(`${a.severity}|${a.link.type}`, (counts.get(`${a.severity}|${a.link.type}`) ?? 0) + 1);
+    for (const severity of ['warning', 'critical'] as const) {
+      for (const link_type of LINK_TYPES) this.metrics.fleetsFiring.set({ severity, link_type }, counts.get(`${severity}|${link_type}`) ?? 0);
+    }
   }
 
   private async assessScale(scale: ScaleConfig, at: number, excluded: ReadonlySet<string>): Promise<FleetAssessment[]> {
     const { first, last } = windowBuckets(scale, at);
-    // keys that were candidates in the last two buckets: a fleet gone quiet resolves rather than being re-judged on its past
+    // keys that were candidates lately (the last two buckets, and at least the last quarter hour, so
+    // that a fleet bursting every ten minutes stays in view): a fleet gone quiet resolves rather
+    // than being re-judged on its past
     const starts: number[] = [];
-    for (let i = 0; i < Math.min(2, scale.buckets); i++) starts.push(last - i * scale.bucketMs);
+    const recent = Math.min(scale.buckets, Math.max(2, Math.ceil(CANDIDATE_RECENCY_MS / scale.bucketMs)));
+    for (let i = 0; i < recent; i++) starts.push(last - i * scale.bucketMs);
     const allowOrgs = this.config.detector.allowlist.orgs;
     const candidates = (await this.store.readCandidates(scale, starts)).filter((k) => !(k.type === 'org' && allowOrgs.includes(k.value)));
     if (candidates.length === 0) return [];

@@ -1,4 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RejectReason } from '../events/decode';
+
+/** Every dead-letter reason, so each series exists (at 0) from the start; the type makes it complete. */
+const DEAD_LETTER_REASONS: Record<RejectReason, true> = { empty: true, too_large: true, not_utf8: true, not_json: true, schema: true, ts_in_future: true };
 
 /**
  * The metrics catalogue: every metric lockstep exports, in one place. Label values are bounded
@@ -47,6 +51,7 @@ export class Metrics {
     this.eventsTotal = new Counter({ name: 'lockstep_events_total', help: 'Input events by result: ok (counted), invalid (dead-lettered), late (past allowed lateness, left out)', labelNames: ['result'], registers: reg });
     for (const result of ['ok', 'invalid', 'late']) this.eventsTotal.inc({ result }, 0);
     this.deadLetteredTotal = new Counter({ name: 'lockstep_dead_lettered_total', help: 'Events sent to the dead-letter topic, by reason code', labelNames: ['reason'], registers: reg });
+    for (const reason of Object.keys(DEAD_LETTER_REASONS)) this.deadLetteredTotal.inc({ reason }, 0);
     this.batchDuration = new Histogram({ name: 'lockstep_batch_duration_seconds', help: 'Time to aggregate and write one flush to the window store', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: reg });
     this.batchEvents = new Histogram({ name: 'lockstep_batch_events', help: 'Events per flush', buckets: [1, 10, 100, 1000, 5000, 20000, 50000, 100000], registers: reg });
     this.watermarkLagSeconds = new Gauge({ name: 'lockstep_watermark_lag_seconds', help: 'Wall-clock time minus the overall event-time watermark', registers: reg });
@@ -77,6 +82,12 @@ export class Metrics {
     this.enforcementCapReachedTotal = new Counter({ name: 'lockstep_enforcement_cap_reached_total', help: 'Times the blast-radius cap stopped further limits, by scope (alert, hour)', labelNames: ['scope'], registers: reg });
     this.accountsLimited = new Gauge({ name: 'lockstep_accounts_limited', help: 'Accounts under a limit now', labelNames: ['dry_run'], registers: reg });
     this.checkDecisionsTotal = new Counter({ name: 'lockstep_check_decisions_total', help: 'Gateway check decisions', labelNames: ['decision'], registers: reg });
+    // Enforcement and check series exist (at 0) from the start: dashboards show 0 rather than "no data",
+    // and rate()/increase() (LockstepEnforcementCapReached) see the first event.
+    for (const action of ['limit', 'release']) for (const dry_run of ['true', 'false']) this.enforcementActionsTotal.inc({ action, dry_run }, 0);
+    for (const scope of ['alert', 'hour']) this.enforcementCapReachedTotal.inc({ scope }, 0);
+    for (const dry_run of ['true', 'false']) this.accountsLimited.set({ dry_run }, 0);
+    for (const decision of ['allow', 'deny', 'dry_run_deny', 'error']) this.checkDecisionsTotal.inc({ decision }, 0);
     this.checkDuration = new Histogram({ name: 'lockstep_check_duration_seconds', help: 'Gateway check latency', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1], registers: reg });
   }
 }

@@ -69,4 +69,18 @@ describe('alertmanagerPayload', () => {
     const [resolved] = alertmanagerPayload(alert('a1', 'resolved'), { runbookUrl: '', now, resendMs: 60_000 }) as Record<string, unknown>[];
     expect(resolved.endsAt).toBe(new Date(now).toISOString());
   });
+
+  it('never starts after it ends, even when event time runs ahead of the clock', () => {
+    const now = Date.UTC(2026, 0, 1, 0, 30);
+    const ahead = { ...alert('a2', 'resolved'), windowStart: now + 3_600_000 };
+    const [p] = alertmanagerPayload(ahead, { runbookUrl: '', now, resendMs: 60_000 }) as { startsAt: string; endsAt: string }[];
+    expect(Date.parse(p.startsAt)).toBeLessThanOrEqual(Date.parse(p.endsAt));
+  });
+
+  it('labels the link type that opened the episode, stable while the strongest link changes', () => {
+    const now = Date.UTC(2026, 0, 1, 2);
+    const a = { ...alert('a3'), fleetId: 'fl_ip_prefix_0123abcd', link: { type: 'asn' as const, value: '64500' } };
+    const [p] = alertmanagerPayload(a, { runbookUrl: '', now, resendMs: 60_000 }) as { labels: Record<string, string> }[];
+    expect(p.labels.link_type).toBe('ip_prefix');
+  });
 });
