@@ -174,15 +174,15 @@ describe('the real alert path: lockstep -> Prometheus rules + lockstep alerts ->
   // The demo's simulated time runs ahead of the wall clock (600x), so a fleet's window can start hours
   // in the wall-clock future. A fleet that resolved with such a window is the sharpest case: its
   // resolution is sent with endsAt = now, before its window start. The pager must still get it.
-  test('a fleet whose window starts after the wall clock still resolves at the pager (event time ahead)', async () => {
-    type LockstepAlert = { alertId: string; status: string; windowStart: number };
+  test('a fleet whose event time runs ahead of the wall clock still resolves at the pager', async () => {
+    type LockstepAlert = { alertId: string; status: string; detectedAt: number };
     const resolved = await waitOrExplain(
       async () => {
         const { alerts } = (await (await fetch(`${lockstep!.url}/v1/alerts`)).json()) as { alerts: LockstepAlert[] };
-        return alerts.find((a) => a.status === 'resolved' && a.windowStart > Date.now() + 5 * 60_000);
+        return alerts.find((a) => a.status === 'resolved' && a.detectedAt > Date.now() + 5 * 60_000);
       },
       60_000,
-      'the demo to resolve a fleet whose window starts more than 5 min after the wall clock',
+      'the demo to resolve a fleet at an event time more than 5 min after the wall clock',
     );
     const atPager = (): WebhookAlert | undefined => webhook!.alerts().find((a) => a.annotations.alert_id === resolved.alertId && a.status === 'resolved');
     await waitOrExplain(
