@@ -86,7 +86,6 @@ export function assessFleet(
   cfg: Config['detector'],
   excluded: ReadonlySet<string>,
 ): FleetAssessment | null {
-  const recent = recentBuckets(scale);
   const n = buckets.length;
   const common = COMMON_LINK_TYPES.has(key.type);
   let widest = 0;
@@ -103,12 +102,17 @@ export function assessFleet(
   }
   const requests = sumCaps(byCap);
 
-  // burst: recent buckets against an EWMA over the older ones, and against the population
+  // burst: recent buckets against an EWMA over the older ones, and against the population. Buckets
+  // before the population's first are ones lockstep did not see (its data began later), not quiet
+  // ones: the test runs over the seen part of the window only.
+  let seen = 0;
+  while (seen < n && sumCaps(population[seen].byCapability) === 0) seen++;
+  const recent = Math.min(recentBuckets(scale), Math.max(1, Math.round((n - seen) / 6)));
   let base: Ewma | null = null;
   let popBase: Ewma | null = null;
   let observed = 0;
   let popObserved = 0;
-  for (let t = 0; t < n; t++) {
+  for (let t = seen; t < n; t++) {
     const v = sumCaps(buckets[t].byCapability);
     const pv = sumCaps(population[t].byCapability);
     if (t < n - recent) {

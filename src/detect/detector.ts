@@ -74,6 +74,7 @@ export class Detector implements AlertSource {
 
   private renewal: NodeJS.Timeout | null = null;
   private reloadState = false;
+  private stopping = false;
 
   onAlert(listener: (a: Alert) => void): void {
     this.listeners.push(listener);
@@ -120,7 +121,7 @@ export class Detector implements AlertSource {
           // on the first call, start far enough back for an alert to hold by the current tick
           let t = this.lastTick === -Infinity ? latest - this.config.detector.holdEvaluations * interval : this.lastTick + interval;
           t = Math.max(t, latest - MAX_CATCH_UP_TICKS * interval);
-          for (; t <= latest; t += interval) {
+          for (; t <= latest && !this.stopping; t += interval) {
             this.lastTick = t;
             await this.evaluate(t);
           }
@@ -151,7 +152,7 @@ export class Detector implements AlertSource {
         const interval = this.config.detector.evaluationIntervalMs;
         const from = Math.max(this.book.lastEvaluatedAt + interval, at - MAX_CATCH_UP_TICKS * interval);
         const out: Alert[] = [];
-        for (let t = from; t < at; t += interval) out.push(...(await this.evaluateTick(t)));
+        for (let t = from; t < at && !this.stopping; t += interval) out.push(...(await this.evaluateTick(t)));
         out.push(...(await this.evaluateTick(at)));
         return out;
       }
@@ -256,6 +257,8 @@ export class Detector implements AlertSource {
   }
 
   async stop(): Promise<void> {
+    // a catch-up over a long backlog stops at the next tick; the successor continues from the checkpoint
+    this.stopping = true;
     if (this.renewal) clearInterval(this.renewal);
     await this.running;
     if (this.holder) await this.lease.release().catch(() => undefined);

@@ -32,7 +32,10 @@ export function createHttpServer(router: Router, log: Logger): http.Server {
   return server;
 }
 
-/** Reads a request body up to `limit` bytes; larger bodies are refused with 413. */
+/**
+ * Reads a request body up to `limit` bytes. Resolves null for a larger one (the caller answers
+ * 413); the rest of it is read and dropped, not kept, so the client gets that answer.
+ */
 export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? '0');
@@ -42,14 +45,17 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Buff
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
       size += c.length;
+      if (over) return;
       if (size > limit) {
-        req.destroy();
+        over = true;
+        chunks.length = 0;
         resolve(null);
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (over ? undefined : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }

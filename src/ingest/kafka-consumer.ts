@@ -10,47 +10,57 @@ import type { IngestPipeline } from './pipeline';
  * (keeping the session alive with heartbeats), reports not ready, and resumes by itself.
  */
 export class KafkaIngest {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private stopping = false;
   private running = false;
   private storeHealthy = true;
+  /** false once the brokers have been silent (no fetch, heartbeat, commit or join) for a session timeout */
+  private kafkaHeard = true;
+  private kafkaSilence: NodeJS.Timeout | null = null;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly config: Config,
     private readonly pipeline: IngestPipeline,
     private readonly log: Logger,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: config.kafka.groupId,
-      sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval: config.kafka.heartbeatIntervalMs,
-      maxWaitTimeInMs: config.kafka.maxWaitTimeInMs,
-      maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+    this.consumer = this.createConsumer();
+  }
+
+  private createConsumer(): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId: this.config.kafka.groupId,
+      sessionTimeout: this.config.kafka.sessionTimeoutMs,
+      heartbeatInterval: this.config.kafka.heartbeatIntervalMs,
+      maxWaitTimeInMs: this.config.kafka.maxWaitTimeInMs,
+      maxBytesPerPartition: this.config.kafka.maxBytesPerPartition,
       retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: Number.MAX_SAFE_INTEGER },
     });
-    const { GROUP_JOIN, CRASH, CONNECT, DISCONNECT } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, (e) => {
+    const current = (): boolean => consumer === this.consumer;
+    const { GROUP_JOIN, CRASH, CONNECT, DISCONNECT, FETCH, HEARTBEAT, COMMIT_OFFSETS } = consumer.events;
+    // a broker outage raises no consumer event (kafkajs retries quietly): readiness goes by silence
+    for (const answered of [FETCH, HEARTBEAT, COMMIT_OFFSETS, GROUP_JOIN]) consumer.on(answered, () => this.heardFromKafka());
+    consumer.on(GROUP_JOIN, (e) => {
       this.log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
       // markers cached for partitions we may have lost and regained are stale now
       void this.exclusive(async () => this.pipeline.invalidatePartitions());
     });
-    this.consumer.on(CONNECT, () => (this.running = true));
-    this.consumer.on(DISCONNECT, () => (this.running = false));
-    this.consumer.on(CRASH, (e) => {
+    consumer.on(CONNECT, () => current() && (this.running = true));
+    consumer.on(DISCONNECT, () => current() && (this.running = false));
+    consumer.on(CRASH, (e) => {
+      if (!current()) return;
       this.running = false;
       this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs gives up on errors it deems fatal (seen: a SyncGroup refused during a busy rebalance);
+      // a process that stays up without consuming would be a silent outage
+      if (!e.payload.restart) void this.replaceConsumer();
     });
+    return consumer;
   }
 
-  /** Kafka connected and the store accepting writes. */
-  get ready(): boolean {
-    return this.running && this.storeHealthy && !this.stopping;
-  }
-
-  async start(): Promise<void> {
+  private async runConsumer(): Promise<void> {
     await this.consumer.connect();
     this.running = true;
     await this.consumer.subscribe({ topic: this.config.kafka.inputTopic, fromBeginning: this.config.kafka.fromBeginning });
@@ -60,6 +70,39 @@ export class KafkaIngest {
       partitionsConsumedConcurrently: this.config.kafka.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.keepingSessionAlive(payload.heartbeat, () => this.exclusive(() => this.onBatch(payload))),
     });
+  }
+
+  /** Starts a fresh consumer in the group after kafkajs abandoned the old one, retrying until it runs. */
+  private async replaceConsumer(): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));
+      if (this.stopping) return;
+      await this.consumer.disconnect().catch(() => undefined);
+      this.consumer = this.createConsumer();
+      try {
+        await this.runConsumer();
+        this.log.warn('Kafka consumer restarted after a fatal error');
+        return;
+      } catch (err) {
+        this.log.error({ err }, 'Kafka consumer restart failed; retrying');
+      }
+    }
+  }
+
+  /** Kafka connected and answering, and the store accepting writes. */
+  get ready(): boolean {
+    return this.running && this.kafkaHeard && this.storeHealthy && !this.stopping;
+  }
+
+  private heardFromKafka(): void {
+    this.kafkaHeard = true;
+    this.kafkaSilence?.refresh();
+  }
+
+  async start(): Promise<void> {
+    this.kafkaSilence = setTimeout(() => (this.kafkaHeard = false), this.config.kafka.sessionTimeoutMs);
+    this.kafkaSilence.unref();
+    await this.runConsumer();
     this.timer = setInterval(() => {
       if (this.pipeline.shouldFlush()) void this.exclusive(() => this.flushAndCommit(null)).catch((err) => this.log.error({ err }, 'timed flush failed'));
     }, Math.max(10, Math.floor(this.config.ingest.flushIntervalMs / 2)));
@@ -133,6 +176,7 @@ export class KafkaIngest {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.kafkaSilence) clearTimeout(this.kafkaSilence);
     this.stopping = true;
     this.consumer.pause([{ topic: this.config.kafka.inputTopic }]);
     await this.exclusive(() => this.flushAndCommit(null)).catch((err) => this.log.error({ err }, 'final flush failed; uncommitted events will be redelivered'));
