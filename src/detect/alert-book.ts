@@ -22,12 +22,13 @@ interface AlertGroup {
   emittedAccounts: number;
   emittedSeverity: Severity;
   emittedLinks: number;
-  last: Alert;
+  /** the alert as last rendered; null only between a group's creation and its first render */
+  last: Alert | null;
 }
 
 export interface AlertBookState {
   fleets: [string, FleetState][];
-  groups: { alertId: string; fleetId: string; firstAt: number; lastAboveAt: number; emittedAccounts: number; emittedSeverity: Severity; emittedLinks: number; last: Alert }[];
+  groups: { alertId: string; fleetId: string; firstAt: number; lastAboveAt: number; emittedAccounts: number; emittedSeverity: Severity; emittedLinks: number; last: Alert | null }[];
   resolved: Alert[];
   /** null once through JSON when no evaluation ran (-Infinity) */
   lastEvaluatedAt: number | null;
@@ -96,7 +97,7 @@ export class AlertBook {
       if (!group) {
         const fleetId = fleetIdOf(a.link);
         const alertId = `al_${fnv1a(fleetId, String(at)).toString(16).padStart(8, '0')}${(at % 0x10000).toString(16)}`;
-        group = { alertId, fleetId, firstAt: at, lastAboveAt: at, fleets: new Map(), fleetAt: new Map(), emittedAccounts: 0, emittedSeverity: 'warning', emittedLinks: 0, last: undefined as unknown as Alert };
+        group = { alertId, fleetId, firstAt: at, lastAboveAt: at, fleets: new Map(), fleetAt: new Map(), emittedAccounts: 0, emittedSeverity: 'warning', emittedLinks: 0, last: null };
         this.groups.set(alertId, group);
       }
       st.alertId = group.alertId;
@@ -136,7 +137,7 @@ export class AlertBook {
       }
     }
     for (const g of [...this.groups.values()]) {
-      if (at - g.lastAboveAt < this.cfg.quietPeriodMs) continue;
+      if (at - g.lastAboveAt < this.cfg.quietPeriodMs || g.last === null) continue;
       const done: Alert = { ...g.last, status: 'resolved', detectedAt: at };
       out.push(done);
       this.groups.delete(g.alertId);
@@ -194,7 +195,7 @@ export class AlertBook {
         this.groups.delete(drop.alertId);
         touched.delete(drop);
         touched.add(keep);
-        if (drop.emittedAccounts > 0) {
+        if (drop.emittedAccounts > 0 && drop.last !== null) {
           const done: Alert = { ...drop.last, status: 'resolved', detectedAt: at, evidence: { ...drop.last.evidence, reason: `merged into ${keep.alertId}: ${drop.last.evidence.reason}` } };
           out.push(done);
           this.pushResolved(done);
@@ -247,7 +248,10 @@ export class AlertBook {
   }
 
   firing(): Alert[] {
-    return [...this.groups.values()].map((g) => g.last).sort((a, b) => b.detectedAt - a.detectedAt);
+    return [...this.groups.values()]
+      .map((g) => g.last)
+      .filter((a): a is Alert => a !== null)
+      .sort((a, b) => b.detectedAt - a.detectedAt);
   }
 
   recentlyResolved(): Alert[] {

@@ -30,6 +30,16 @@ export class Detector implements AlertSource {
   private pendingWatermark: number | null = null;
   private readonly allowAccounts: ReadonlySet<string>;
   private readonly warningOnlyAccounts: ReadonlySet<string>;
+  /** members of warning-only orgs, read at each evaluation */
+  private warningOnlyOrgMembers: ReadonlySet<string> = new Set();
+  /** alert episodes counted in lockstep_alerts_total */
+  private readonly seenAlertIds = new Set<string>();
+  /** per scale: the last complete bucket judged and what was found */
+  private readonly byScale = new Map<string, { last: number; assessments: FleetAssessment[] }>();
+  private renewal: NodeJS.Timeout | null = null;
+  /** the lease lapsed between evaluations: read the checkpoint again before the next */
+  private reloadState = false;
+  private stopping = false;
 
   constructor(
     private readonly config: Config,
@@ -72,9 +82,6 @@ export class Detector implements AlertSource {
     this.renewal.unref();
   }
 
-  private renewal: NodeJS.Timeout | null = null;
-  private reloadState = false;
-  private stopping = false;
 
   onAlert(listener: (a: Alert) => void): void {
     this.listeners.push(listener);
@@ -95,7 +102,6 @@ export class Detector implements AlertSource {
     return n * 2 > members.size;
   }
 
-  private warningOnlyOrgMembers: ReadonlySet<string> = new Set();
 
   /**
    * Asks for evaluations up to `watermark`: one at every tick of evaluationIntervalMs the
@@ -200,9 +206,6 @@ export class Detector implements AlertSource {
     return messages;
   }
 
-  private readonly seenAlertIds = new Set<string>();
-  /** per scale: the last complete bucket judged and what was found */
-  private readonly byScale = new Map<string, { last: number; assessments: FleetAssessment[] }>();
 
   /** Every severity x link type series is set, to 0 when nothing fires, so dashboards show 0 rather than no data. */
   private updateFiringGauge(): void {
