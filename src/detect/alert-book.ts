@@ -20,6 +20,8 @@ interface AlertGroup {
   fleets: Map<string, FleetAssessment>;
   fleetAt: Map<string, number>;
   emittedAccounts: number;
+  /** every account named by this episode's messages so far: a fleet that swaps its accounts (churn) is re-emitted with the new ones */
+  named: Set<string>;
   emittedSeverity: Severity;
   emittedLinks: number;
   /** the alert as last rendered; null only between a group's creation and its first render */
@@ -28,7 +30,7 @@ interface AlertGroup {
 
 export interface AlertBookState {
   fleets: [string, FleetState][];
-  groups: { alertId: string; fleetId: string; firstAt: number; lastAboveAt: number; emittedAccounts: number; emittedSeverity: Severity; emittedLinks: number; last: Alert | null }[];
+  groups: { alertId: string; fleetId: string; firstAt: number; lastAboveAt: number; emittedAccounts: number; named: string[]; emittedSeverity: Severity; emittedLinks: number; last: Alert | null }[];
   resolved: Alert[];
   /** null once through JSON when no evaluation ran (-Infinity) */
   lastEvaluatedAt: number | null;
@@ -97,7 +99,7 @@ export class AlertBook {
       if (!group) {
         const fleetId = fleetIdOf(a.link);
         const alertId = `al_${fnv1a(fleetId, String(at)).toString(16).padStart(8, '0')}${(at % 0x10000).toString(16)}`;
-        group = { alertId, fleetId, firstAt: at, lastAboveAt: at, fleets: new Map(), fleetAt: new Map(), emittedAccounts: 0, emittedSeverity: 'warning', emittedLinks: 0, last: null };
+        group = { alertId, fleetId, firstAt: at, lastAboveAt: at, fleets: new Map(), fleetAt: new Map(), emittedAccounts: 0, named: new Set(), emittedSeverity: 'warning', emittedLinks: 0, last: null };
         this.groups.set(alertId, group);
       }
       st.alertId = group.alertId;
@@ -125,12 +127,15 @@ export class AlertBook {
       }
       const alert = this.render(g, at);
       const isNew = g.emittedAccounts === 0;
-      const grew = alert.accountCount >= g.emittedAccounts * (1 + this.cfg.growthToReemit) && alert.accountCount > g.emittedAccounts;
+      let unnamed = 0;
+      for (const a of alert.accounts) if (!g.named.has(a)) unnamed++;
+      const grew = unnamed > 0 && unnamed >= this.cfg.growthToReemit * g.emittedAccounts;
       const escalated = SEVERITY_RANK[alert.severity] > SEVERITY_RANK[g.emittedSeverity];
       const linked = alert.links.length > g.emittedLinks;
       g.last = alert;
       if (isNew || grew || escalated || linked) {
         g.emittedAccounts = alert.accountCount;
+        for (const a of alert.accounts) g.named.add(a);
         g.emittedSeverity = alert.severity;
         g.emittedLinks = alert.links.length;
         out.push(alert);
@@ -262,7 +267,7 @@ export class AlertBook {
   toState(): AlertBookState {
     return {
       fleets: [...this.fleets.entries()],
-      groups: [...this.groups.values()].map((g) => ({ alertId: g.alertId, fleetId: g.fleetId, firstAt: g.firstAt, lastAboveAt: g.lastAboveAt, emittedAccounts: g.emittedAccounts, emittedSeverity: g.emittedSeverity, emittedLinks: g.emittedLinks, last: g.last })),
+      groups: [...this.groups.values()].map((g) => ({ alertId: g.alertId, fleetId: g.fleetId, firstAt: g.firstAt, lastAboveAt: g.lastAboveAt, emittedAccounts: g.emittedAccounts, named: [...g.named], emittedSeverity: g.emittedSeverity, emittedLinks: g.emittedLinks, last: g.last })),
       resolved: this.resolved,
       lastEvaluatedAt: this.lastEvaluatedAt,
     };
@@ -272,7 +277,7 @@ export class AlertBook {
     this.fleets.clear();
     this.groups.clear();
     for (const [ref, st] of s.fleets) this.fleets.set(ref, st);
-    for (const g of s.groups) this.groups.set(g.alertId, { ...g, fleets: new Map(), fleetAt: new Map() });
+    for (const g of s.groups) this.groups.set(g.alertId, { ...g, named: new Set(g.named ?? []), fleets: new Map(), fleetAt: new Map() });
     this.resolved = s.resolved;
     this.lastEvaluatedAt = s.lastEvaluatedAt ?? -Infinity;
   }

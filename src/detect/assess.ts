@@ -184,9 +184,11 @@ export function assessFleet(
       ranked.forEach(([a, c], i) => {
         if (r[i] >= cfg.coreCorrelation && activeBuckets[i] >= minActive) kept.set(a, c);
       });
-      // judged on its core alone: a key whose synchronized part is too small is no fleet, and
-      // must not fall back to everyone on it
-      core = kept;
+      // On a value unrelated accounts share (a /24, an ASN, an SDK) or a behaviour band, the key is
+      // judged on its synchronized core alone: a small core is no fleet, and must not fall back to
+      // everyone on it. A shared payment instrument or prompt template is evidence in itself: a
+      // fleet whose accounts come and go (churn) keeps all its members there.
+      if (kept.size >= cfg.minFleetSize || common || key.type === 'behavior') core = kept;
     }
   }
   const fleet = core ?? members;

@@ -64,6 +64,18 @@ describe('AlertBook', () => {
     expect(escalated).toMatchObject({ alertId: first.alertId, severity: 'critical' });
   });
 
+  it('re-emits a fleet that swaps its accounts for new ones (churn), naming them', () => {
+    const book = new AlertBook(cfg.detector, cfg.alerts, () => false);
+    book.update(1 * MIN, [fleet(ip, accts('gen1-', 20), 0.9)]);
+    const [first] = book.update(2 * MIN, [fleet(ip, accts('gen1-', 20), 0.9)]);
+    // the same size, half of it new accounts
+    const [swapped] = book.update(3 * MIN, [fleet(ip, [...accts('gen1-', 10), ...accts('gen2-', 10)], 0.9)]);
+    expect(swapped).toMatchObject({ alertId: first.alertId, accountCount: 20 });
+    expect(swapped.accounts.filter((a) => a.startsWith('gen2-'))).toHaveLength(10);
+    // nothing new: nothing to say
+    expect(book.update(4 * MIN, [fleet(ip, [...accts('gen1-', 10), ...accts('gen2-', 10)], 0.9)])).toEqual([]);
+  });
+
   it('resolves after the quiet period, not before, and a new episode gets a new alertId', () => {
     const book = new AlertBook(cfg.detector, cfg.alerts, () => false);
     book.update(1 * MIN, [fleet(ip, accts('a', 20), 0.9)]);
