@@ -1,9 +1,9 @@
 import type { Config } from '../config/config';
 import type { Clock } from '../clock';
-import type { LinkType, RequestEvent } from '../events/request-event';
+import type { KeyType, LinkType, RequestEvent } from '../events/request-event';
 import { decodeEvent, type DecoderOptions } from '../events/decode';
 import type { Metrics } from '../metrics/metrics';
-import { FlushBuilder, type KeyLink } from '../windows/flush-builder';
+import { FlushBuilder } from '../windows/flush-builder';
 import { WindowKeys } from '../windows/keys';
 import type { WindowStore } from '../windows/store';
 import { LockstepError } from '../errors';
@@ -59,7 +59,14 @@ export class IngestPipeline {
   private pendingEvents: RequestEvent[] = [];
   private pendingFields: string[] = [];
   private pendingOffsets: number[] = [];
-  private pendingLinks: KeyLink[][] = [];
+  /** links of the pending events, flat: event i's are entries [pendingLinkEnds[i-1], pendingLinkEnds[i]) */
+  private pendingLinkTypes: KeyType[] = [];
+  private pendingLinkValues: string[] = [];
+  private pendingLinkEnds: number[] = [];
+  private readonly emitLink = (type: LinkType, value: string): void => {
+    this.pendingLinkTypes.push(type);
+    this.pendingLinkValues.push(value);
+  };
   private pendingLetters: DeadLetter[] = [];
   private pendingSince: number | null = null;
   private readonly flushListeners: ((r: FlushReport) => void)[] = [];
@@ -129,16 +136,15 @@ export class IngestPipeline {
     this.pendingEvents.push(e);
     this.pendingFields.push(field);
     this.pendingOffsets.push(offset);
-    this.pendingLinks.push(this.linksOf(e));
+    this.addLinks(e);
   }
 
-  private linksOf(e: RequestEvent): KeyLink[] {
-    const links: KeyLink[] = [];
-    attributeLinks(e, this.linkTypes, (type, value) => links.push({ type, value }));
+  private addLinks(e: RequestEvent): void {
+    attributeLinks(e, this.linkTypes, this.emitLink);
     if (this.behavior !== null && this.linkTypes.has('behavior')) {
-      for (const band of this.behavior.observe(e.accountId, e.ts, e.capability)) links.push({ type: 'behavior', value: band });
+      for (const band of this.behavior.observe(e.accountId, e.ts, e.capability)) this.emitLink('behavior', band);
     }
-    return links;
+    this.pendingLinkEnds.push(this.pendingLinkTypes.length);
   }
 
   get pendingCount(): number {
@@ -179,7 +185,9 @@ export class IngestPipeline {
         if (p.markers === null) await this.ensurePartition(p.topic, p.partition);
         builder.partition(p.field, p.partition, p.markers as number[], p.lastOffset, p.watermark);
       }
-      for (let i = 0; i < this.pendingEvents.length; i++) builder.add(this.pendingEvents[i], this.pendingFields[i], this.pendingOffsets[i], this.pendingLinks[i]);
+      for (let i = 0; i < this.pendingEvents.length; i++) {
+        builder.addLinks(this.pendingEvents[i], this.pendingFields[i], this.pendingOffsets[i], this.pendingLinkTypes, this.pendingLinkValues, i === 0 ? 0 : this.pendingLinkEnds[i - 1], this.pendingLinkEnds[i]);
+      }
       const flush = builder.build({
         maxMembersPerBucket: this.config.windows.maxMembersPerBucket,
         candidateMinMembers: this.config.detector.minFleetSize,
@@ -219,7 +227,9 @@ export class IngestPipeline {
     this.pendingEvents = [];
     this.pendingFields = [];
     this.pendingOffsets = [];
-    this.pendingLinks = [];
+    this.pendingLinkTypes = [];
+    this.pendingLinkValues = [];
+    this.pendingLinkEnds = [];
     this.pendingSince = null;
     this.metrics.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.batchEvents.observe(events);

@@ -34,15 +34,22 @@ interface PartitionAggregate {
  * redelivered batch count once.
  */
 export class FlushBuilder {
-  private readonly keys = new Map<string, KeyAggregate>();
+  /** type -> value -> aggregate: looked up by the event's own strings, so no "type:value" is built per event */
+  private readonly keys = new Map<KeyType, Map<string, KeyAggregate>>();
   private readonly partitions = new Map<string, PartitionAggregate>();
+  /** capability -> "c:<capability>", built once per flush rather than once per event */
+  private readonly capFields = new Map<string, string>();
+  /** per scale: the bucket start of the event being added */
+  private readonly starts: number[];
   private events = 0;
 
   constructor(
     private readonly windowKeys: WindowKeys,
     private readonly scales: readonly ScaleConfig[],
     private readonly youngAccountAgeMs: number,
-  ) {}
+  ) {
+    this.starts = scales.map(() => 0);
+  }
 
   get size(): number {
     return this.events;
@@ -60,29 +67,55 @@ export class FlushBuilder {
   }
 
   add(e: RequestEvent, field: string, offset: number, links: readonly KeyLink[]): void {
+    const p = this.begin(e, field);
+    const capField = this.capField(e.capability);
+    const memberField = this.memberField(e);
+    this.addTo(p, offset, 'account', e.accountId, capField, null);
+    this.addTo(p, offset, 'population', '*', capField, null);
+    for (let i = 0; i < links.length; i++) this.addTo(p, offset, links[i].type, links[i].value, capField, memberField);
+  }
+
+  /** add() with the links as parallel arrays, entries [from, to): the pipeline keeps them so, without an object per link. */
+  addLinks(e: RequestEvent, field: string, offset: number, types: readonly KeyType[], values: readonly string[], from: number, to: number): void {
+    const p = this.begin(e, field);
+    const capField = this.capField(e.capability);
+    const memberField = this.memberField(e);
+    this.addTo(p, offset, 'account', e.accountId, capField, null);
+    this.addTo(p, offset, 'population', '*', capField, null);
+    for (let i = from; i < to; i++) this.addTo(p, offset, types[i], values[i], capField, memberField);
+  }
+
+  private begin(e: RequestEvent, field: string): PartitionAggregate {
     const p = this.partitions.get(field);
     if (!p) throw new Error(`partition ${field} not registered`);
     this.events++;
-    const capField = 'c:' + e.capability;
-    const young = e.accountCreatedTs !== undefined && e.ts - e.accountCreatedTs < this.youngAccountAgeMs;
-    const memberField = (young ? 'y:' : 'm:') + e.accountId;
-    this.addTo(p, offset, 'account', e.accountId, e.ts, capField, null);
-    this.addTo(p, offset, 'population', '*', e.ts, capField, null);
-    for (let i = 0; i < links.length; i++) this.addTo(p, offset, links[i].type, links[i].value, e.ts, capField, memberField);
+    for (let s = 0; s < this.scales.length; s++) this.starts[s] = e.ts - (e.ts % this.scales[s].bucketMs);
+    return p;
   }
 
-  private addTo(p: PartitionAggregate, offset: number, type: KeyType, value: string, ts: number, capField: string, memberField: string | null): void {
-    const ref = type + ':' + value;
-    let k = this.keys.get(ref);
+  private memberField(e: RequestEvent): string {
+    const young = e.accountCreatedTs !== undefined && e.ts - e.accountCreatedTs < this.youngAccountAgeMs;
+    return (young ? 'y:' : 'm:') + e.accountId;
+  }
+
+  private capField(capability: string): string {
+    let f = this.capFields.get(capability);
+    if (f === undefined) this.capFields.set(capability, (f = 'c:' + capability));
+    return f;
+  }
+
+  private addTo(p: PartitionAggregate, offset: number, type: KeyType, value: string, capField: string, memberField: string | null): void {
+    let byValue = this.keys.get(type);
+    if (!byValue) this.keys.set(type, (byValue = new Map()));
+    let k = byValue.get(value);
     if (!k) {
-      k = { type, value, ref, shard: this.windowKeys.shardOf(type, value), scales: this.scales.map(() => new Map()) };
-      this.keys.set(ref, k);
+      k = { type, value, ref: type + ':' + value, shard: this.windowKeys.shardOf(type, value), scales: this.scales.map(() => new Map()) };
+      byValue.set(value, k);
     }
     if (offset <= p.markers[k.shard]) return;
     p.shards.add(k.shard);
     for (let s = 0; s < this.scales.length; s++) {
-      const bucketMs = this.scales[s].bucketMs;
-      const start = ts - (ts % bucketMs);
+      const start = this.starts[s];
       let fields = k.scales[s].get(start);
       if (!fields) {
         fields = new Map();
@@ -105,7 +138,7 @@ export class FlushBuilder {
     };
     const ttlMs = new Map<string, number>();
     for (const sc of this.scales) ttlMs.set(sc.name, sc.bucketMs * (sc.buckets + 1) + opts.lateness);
-    for (const k of this.keys.values()) {
+    for (const byValue of this.keys.values()) for (const k of byValue.values()) {
       const linked = k.type !== 'account' && k.type !== 'population';
       for (let s = 0; s < this.scales.length; s++) {
         const sc = this.scales[s];

@@ -13,7 +13,8 @@ interface Bucket {
 
 /** One bucket start of one scale: every key's counts there, and the keys that became candidates. */
 interface Slot {
-  keys: Map<string, Bucket>;
+  /** type -> value -> bucket: found by the flush's own strings, no "type:value" key is built */
+  keys: Map<KeyType, Map<string, Bucket>>;
   candidates: Set<string>;
 }
 
@@ -62,24 +63,27 @@ export class MemoryWindowStore implements WindowStore {
       this.applied.set(w.shard, markers);
       for (const bw of w.buckets) {
         const slot = this.slot(bw.scale, bw.bucketStart);
-        let b = slot.keys.get(bw.ref);
-        if (!b) slot.keys.set(bw.ref, (b = { fields: new Map(), distinct: 0, decoded: null }));
+        let byValue = slot.keys.get(bw.type);
+        if (!byValue) slot.keys.set(bw.type, (byValue = new Map()));
+        let b = byValue.get(bw.value);
+        if (!b) byValue.set(bw.value, (b = { fields: new Map(), distinct: 0, decoded: null }));
         b.decoded = null;
-        for (const [field, inc] of bw.fields) {
+        const bucket = b;
+        bw.fields.forEach((inc, field) => {
           const kind = field.charCodeAt(0);
           if (kind === 109 || kind === 121) {
-            const cur = b.fields.get(field);
-            if (cur === undefined && b.distinct >= flush.maxMembersPerBucket) {
-              b.fields.set('o', (b.fields.get('o') ?? 0) + inc);
+            const cur = bucket.fields.get(field);
+            if (cur === undefined && bucket.distinct >= flush.maxMembersPerBucket) {
+              bucket.fields.set('o', (bucket.fields.get('o') ?? 0) + inc);
               result.membersCapped++;
-              continue;
+              return;
             }
-            if (cur === undefined) b.distinct++;
-            b.fields.set(field, (cur ?? 0) + inc);
+            if (cur === undefined) bucket.distinct++;
+            bucket.fields.set(field, (cur ?? 0) + inc);
           } else {
-            b.fields.set(field, (b.fields.get(field) ?? 0) + inc);
+            bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + inc);
           }
-        }
+        });
         if (bw.linked && b.distinct >= flush.candidateMinMembers) slot.candidates.add(bw.ref);
       }
     }
@@ -111,10 +115,9 @@ export class MemoryWindowStore implements WindowStore {
   async readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]> {
     const byStart = this.slots.get(scale.name);
     return keys.map((k) => {
-      const ref = k.type + ':' + k.value;
       const out: BucketData[] = [];
       for (let t = fromStart; t <= toStart; t += scale.bucketMs) {
-        const b = byStart?.get(t)?.keys.get(ref);
+        const b = byStart?.get(t)?.keys.get(k.type)?.get(k.value);
         if (!b) out.push(decodeBucket(t, []));
         else out.push((b.decoded ??= decodeBucket(t, b.fields)));
       }
@@ -141,7 +144,7 @@ export class MemoryWindowStore implements WindowStore {
   /** bucket entries held (for memory-bound tests and the bench) */
   get bucketCount(): number {
     let n = 0;
-    for (const byStart of this.slots.values()) for (const slot of byStart.values()) n += slot.keys.size;
+    for (const byStart of this.slots.values()) for (const slot of byStart.values()) for (const byValue of slot.keys.values()) n += byValue.size;
     return n;
   }
 }

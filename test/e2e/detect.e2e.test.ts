@@ -42,7 +42,8 @@ describe('detector end to end: Kafka -> lockstep run (Redis) -> alert topic', ()
     try {
       await waitFor(async () => (await svc.metric('lockstep_events_total{result="ok"}')) === events.length, { timeoutMs: 90_000, intervalMs: 500, what: 'all events ingested' });
       // the detector judges every tick of the backlog; wait for the last one
-      await new Promise((r) => setTimeout(r, 1000)); // the last flush
+      // every counted event flushed to Redis, so the watermark is the final one
+      await waitFor(async () => (await svc.metric('lockstep_batch_events_sum')) >= events.length, { timeoutMs: 30_000, what: 'the last flush' });
       const lastTick = Math.floor((await svc.metric('lockstep_watermark_seconds')) / 60) * 60;
       expect(lastTick).toBeGreaterThan(Math.floor(Math.max(...events.map((e) => e.ts)) / 1000) - 600);
       await waitFor(async () => (await svc.metric('lockstep_detector_evaluated_seconds')) >= lastTick, { timeoutMs: 60_000, intervalMs: 500, what: 'the detector to reach the end of the stream' });

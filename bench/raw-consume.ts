@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import type { Config } from '../src/config/config';
+import { createKafka } from '../src/kafka/client';
+
+/**
+ * The ceiling lockstep's ingest sits under: a bare kafkajs consumer group with the service's own
+ * consumer settings, doing nothing per message but JSON.parse. Returns events/s from the first
+ * message to the n-th.
+ */
+export async function measureRawConsume(config: Config, topic: string, n: number, timeoutMs: number): Promise<number> {
+  const kafka = createKafka(config.kafka, pino({ level: 'silent' }));
+  const consumer = kafka.consumer({
+    groupId: `lockstep-bench-raw-${randomUUID()}`,
+    sessionTimeout: config.kafka.sessionTimeoutMs,
+    heartbeatInterval: config.kafka.heartbeatIntervalMs,
+    maxWaitTimeInMs: config.kafka.maxWaitTimeInMs,
+    maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+  });
+  let seen = 0;
+  let parsedTs = 0;
+  let first = 0n;
+  let last = 0n;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently,
+      eachBatch: async ({ batch }) => {
+        if (seen === 0) first = process.hrtime.bigint();
+        for (const m of batch.messages) {
+          if (m.value === null) continue;
+          // the sum keeps the parse from being optimised away
+          parsedTs += (JSON.parse(m.value.toString('utf8')) as { ts: number }).ts > 0 ? 1 : 0;
+          seen++;
+        }
+        if (seen >= n) {
+          last = process.hrtime.bigint();
+          done();
+        }
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([finished, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`raw consume read ${seen} of ${n} events in ${timeoutMs} ms`)), timeoutMs)))]);
+    clearTimeout(timer);
+  } finally {
+    await consumer.disconnect();
+  }
+  if (parsedTs !== seen) throw new Error('raw consume: an event without a positive ts');
+  return n / (Number(last - first) / 1e9);
+}
