@@ -1,19 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { capturedIo as io } from '../support/captured-io';
 import { runEvalCommand } from '../../src/eval/cli';
 import { alerts, labels } from './fixtures';
-
-function io(): { stdout: PassThrough; stderr: PassThrough; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  stdout.on('data', (b: Buffer) => o.push(b));
-  stderr.on('data', (b: Buffer) => e.push(b));
-  return { stdout, stderr, out: () => Buffer.concat(o).toString(), err: () => Buffer.concat(e).toString() };
-}
 
 describe('lockstep eval', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-eval-'));
