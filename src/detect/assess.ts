@@ -71,6 +71,28 @@ export function recentBuckets(scale: ScaleConfig): number {
   return Math.max(1, Math.round(scale.buckets / 6));
 }
 
+/** The population's side of every assessment at one scale and tick, summed once for all candidates. */
+export interface PopulationView {
+  /** requests per capability over the window */
+  byCap: Record<string, number>;
+  /** requests per bucket */
+  perBucket: number[];
+  /** index of the first bucket with any request: earlier ones lockstep did not see */
+  seen: number;
+  highValueShare: number;
+}
+
+export function populationView(population: BucketData[], cfg: Config['detector']): PopulationView {
+  const byCap: Record<string, number> = {};
+  const perBucket = population.map((b) => {
+    addCaps(byCap, b.byCapability);
+    return sumCaps(b.byCapability);
+  });
+  let seen = 0;
+  while (seen < perBucket.length && perBucket[seen] === 0) seen++;
+  return { byCap, perBucket, seen, highValueShare: highValueShare(byCap, cfg.highValueCapabilities) };
+}
+
 /**
  * Scores one key at one scale from its buckets and the population's. Pure: same input, same answer.
  * Signals (docs/detector-math.md): burst (recent volume vs the key's EWMA baseline, Poisson tail,
@@ -82,7 +104,7 @@ export function assessFleet(
   key: KeyRef,
   scale: ScaleConfig,
   buckets: BucketData[],
-  population: BucketData[],
+  population: PopulationView,
   cfg: Config['detector'],
   excluded: ReadonlySet<string>,
 ): FleetAssessment | null {
@@ -95,18 +117,14 @@ export function assessFleet(
 
   // capability mix and volume first: they need no per-member work
   const byCap: Record<string, number> = {};
-  const popCap: Record<string, number> = {};
-  for (let t = 0; t < n; t++) {
-    addCaps(byCap, buckets[t].byCapability);
-    addCaps(popCap, population[t].byCapability);
-  }
+  for (let t = 0; t < n; t++) addCaps(byCap, buckets[t].byCapability);
+  const popCap = population.byCap;
   const requests = sumCaps(byCap);
 
   // burst: recent buckets against an EWMA over the older ones, and against the population. Buckets
   // before the population's first are ones lockstep did not see (its data began later), not quiet
   // ones: the test runs over the seen part of the window only.
-  let seen = 0;
-  while (seen < n && sumCaps(population[seen].byCapability) === 0) seen++;
+  const seen = population.seen;
   const recent = Math.min(recentBuckets(scale), Math.max(1, Math.round((n - seen) / 6)));
   let base: Ewma | null = null;
   let popBase: Ewma | null = null;
@@ -114,7 +132,7 @@ export function assessFleet(
   let popObserved = 0;
   for (let t = seen; t < n; t++) {
     const v = sumCaps(buckets[t].byCapability);
-    const pv = sumCaps(population[t].byCapability);
+    const pv = population.perBucket[t];
     if (t < n - recent) {
       base = ewmaUpdate(base, v, BASELINE_ALPHA);
       popBase = ewmaUpdate(popBase, pv, BASELINE_ALPHA);
@@ -131,7 +149,7 @@ export function assessFleet(
   // targeting
   const js = jensenShannonDivergence(byCap, popCap);
   const hv = highValueShare(byCap, cfg.highValueCapabilities);
-  const popHv = highValueShare(popCap, cfg.highValueCapabilities);
+  const popHv = population.highValueShare;
   const targeting = targetingScore(js, hv, popHv);
   const weights = weightsFor(key.type);
   // the best this key could score with perfect synchrony, size and freshness: most keys stop here

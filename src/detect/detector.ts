@@ -5,7 +5,7 @@ import type { AlertSource } from '../alerts/source';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { KeyRef, WindowStore } from '../windows/store';
-import { assessFleet, combineScales, windowBuckets, type FleetAssessment } from './assess';
+import { assessFleet, combineScales, populationView, windowBuckets, type FleetAssessment } from './assess';
 import { AlertBook } from './alert-book';
 import type { DetectorLease } from './lease';
 
@@ -227,7 +227,8 @@ export class Detector implements AlertSource {
     const allowOrgs = this.config.detector.allowlist.orgs;
     const candidates = (await this.store.readCandidates(scale, starts)).filter((k) => !(k.type === 'org' && allowOrgs.includes(k.value)));
     if (candidates.length === 0) return [];
-    const [population] = await this.store.readBuckets([{ type: 'population', value: '*' }], scale, first, last);
+    const [populationBuckets] = await this.store.readBuckets([{ type: 'population', value: '*' }], scale, first, last);
+    const population = populationView(populationBuckets, this.config.detector);
     const out: FleetAssessment[] = [];
     for (let i = 0; i < candidates.length; i += READ_CHUNK) {
       const chunk = candidates.slice(i, i + READ_CHUNK);

@@ -1,5 +1,5 @@
 import { defaultConfig } from '../../src/config/config';
-import { assessFleet, windowBuckets } from '../../src/detect/assess';
+import { assessFleet, populationView, windowBuckets, type PopulationView } from '../../src/detect/assess';
 import type { BucketData } from '../../src/windows/store';
 import { mulberry32 } from '../../src/detect/stats';
 
@@ -11,8 +11,8 @@ function bucket(start: number, byCapability: Record<string, number>, members: [s
   return { start, byCapability, members: new Map(members), young: new Set(young), overflow: 0, distinct: members.length };
 }
 
-function population(scaleBy = (_t: number) => 1): BucketData[] {
-  return Array.from({ length: 60 }, (_, t) => bucket(t * 60_000, Object.fromEntries(Object.entries(POP_MIX).map(([k, v]) => [k, Math.round(v * scaleBy(t))]))));
+function population(scaleBy = (_t: number) => 1): PopulationView {
+  return populationView(Array.from({ length: 60 }, (_, t) => bucket(t * 60_000, Object.fromEntries(Object.entries(POP_MIX).map(([k, v]) => [k, Math.round(v * scaleBy(t))])))), cfg.detector);
 }
 
 /** members x 60 buckets; `active(member, t)` says how many requests, `cap` on which capability */

@@ -16,7 +16,7 @@ import type { Alert } from '../../../src/alerts/alert';
 import type { Clock } from '../../../src/clock';
 import type { RequestEvent } from '../../../src/events/request-event';
 import type { BucketWrite, KeyRef, WindowStore } from '../../../src/windows/store';
-import { assessFleet, windowBuckets } from '../../../src/detect/assess';
+import { assessFleet, populationView, windowBuckets } from '../../../src/detect/assess';
 import { ipPrefix } from '../../../src/ingest/links';
 import { createHttpServer, listen } from '../../../src/http/server';
 import type { Router } from '../../../src/http/router';
@@ -87,7 +87,7 @@ export async function assessedAlert(config: Config, store: WindowStore, key: Key
   const { first, last } = windowBuckets(scale, tick);
   const [population, buckets] = await store.readBuckets([{ type: 'population', value: '*' }, key], scale, first, last);
   const cfg = { ...config.detector, thresholds: { warning: 0, critical: 1 } };
-  const a = assessFleet(key, scale, buckets, population, cfg, new Set());
+  const a = assessFleet(key, scale, buckets, populationView(population, cfg), cfg, new Set());
   if (!a) throw new Error(`key ${key.type}:${key.value} has too few members to assess`);
   const accounts = [...a.members.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).map(([acct]) => acct);
   return {
