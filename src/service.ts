@@ -94,7 +94,7 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
     : null;
 
   const ingest = kafka ? new KafkaIngest(kafka, config, pipeline, log.child({ component: 'ingest' })) : null;
-  if (ingest) pipeline.onFlush((r) => void detector.maybeEvaluate(r.watermark));
+  if (ingest) pipeline.onFlush((r) => void detector.maybeEvaluate(r.watermark, r.earliest));
 
   const router = new Router();
   const ready = async (): Promise<boolean> => {

@@ -47,6 +47,7 @@ export interface Config {
     maxFutureMs: number;
     flushMaxEvents: number;
     flushIntervalMs: number;
+    idlePartitionMs: number;
     linkTypes: LinkType[];
   };
   windows: {

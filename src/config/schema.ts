@@ -57,6 +57,7 @@ export const configSchema = {
         maxFutureMs: { type: 'integer', minimum: 0, default: 300000, description: 'events further than this ahead of the clock are dead-lettered' },
         flushMaxEvents: { type: 'integer', minimum: 1, default: 50000, description: 'flush to the store (and commit) after this many events' },
         flushIntervalMs: { type: 'integer', minimum: 1, default: 500, description: '... or after this long' },
+        idlePartitionMs: { type: 'integer', minimum: 0, default: 10000, description: 'the overall watermark waits this long (wall clock) for an assigned partition that has shown no event yet, then leaves it out' },
         linkTypes: {
           type: 'array', uniqueItems: true, default: ['ip_prefix', 'asn', 'payment', 'prompt_template', 'user_agent', 'org', 'behavior'],
           items: { enum: ['ip_prefix', 'asn', 'payment', 'prompt_template', 'user_agent', 'org', 'behavior'] },

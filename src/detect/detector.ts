@@ -40,6 +40,8 @@ export class Detector implements AlertSource {
   /** the lease lapsed between evaluations: read the checkpoint again before the next */
   private reloadState = false;
   private stopping = false;
+  /** the earliest event time the ingest has reported */
+  private earliest: number | null = null;
 
   constructor(
     private readonly config: Config,
@@ -109,7 +111,8 @@ export class Detector implements AlertSource {
    * is judged tick by tick as it would have been live (each tick reads only buckets before it).
    * Calls made while one runs coalesce into one more run at the newest watermark.
    */
-  maybeEvaluate(watermark: number | null): Promise<void> {
+  maybeEvaluate(watermark: number | null, earliest: number | null = null): Promise<void> {
+    if (earliest !== null && (this.earliest === null || earliest < this.earliest)) this.earliest = earliest;
     if (watermark === null) return this.running ?? Promise.resolve();
     const interval = this.config.detector.evaluationIntervalMs;
     const tickOf = (wm: number): number => wm - (wm % interval);
@@ -124,8 +127,9 @@ export class Detector implements AlertSource {
         while (wm !== null) {
           this.pendingWatermark = null;
           const latest = tickOf(wm);
-          // on the first call, start far enough back for an alert to hold by the current tick
-          let t = this.lastTick === -Infinity ? latest - this.config.detector.holdEvaluations * interval : this.lastTick + interval;
+          // on the first call, start at the earliest data (a backlog read in one flush is judged from
+          // its beginning), or far enough back for an alert to hold by the current tick
+          let t = this.lastTick === -Infinity ? Math.min(latest - this.config.detector.holdEvaluations * interval, this.earliest === null ? Infinity : tickOf(this.earliest) + interval) : this.lastTick + interval;
           t = Math.max(t, latest - MAX_CATCH_UP_TICKS * interval);
           for (; t <= latest && !this.stopping; t += interval) {
             this.lastTick = t;

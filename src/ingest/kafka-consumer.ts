@@ -45,7 +45,11 @@ export class KafkaIngest {
     consumer.on(GROUP_JOIN, (e) => {
       this.log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
       // markers cached for partitions we may have lost and regained are stale now
-      void this.exclusive(async () => this.pipeline.invalidatePartitions());
+      const assigned = (e.payload.memberAssignment as Record<string, number[]>)[this.config.kafka.inputTopic] ?? [];
+      void this.exclusive(async () => {
+        this.pipeline.invalidatePartitions();
+        this.pipeline.expectPartitions(this.config.kafka.inputTopic, assigned);
+      });
     });
     consumer.on(CONNECT, () => current() && (this.running = true));
     consumer.on(DISCONNECT, () => current() && (this.running = false));
@@ -105,6 +109,8 @@ export class KafkaIngest {
     await this.runConsumer();
     this.timer = setInterval(() => {
       if (this.pipeline.shouldFlush()) void this.exclusive(() => this.flushAndCommit(null)).catch((err) => this.log.error({ err }, 'timed flush failed'));
+      // with nothing to flush the watermark can still move (an empty partition stops holding it back)
+      else if (this.pipeline.pendingCount === 0) this.pipeline.announceWatermark();
     }, Math.max(10, Math.floor(this.config.ingest.flushIntervalMs / 2)));
   }
 

@@ -41,6 +41,8 @@ export interface FlushReport {
   /** next offset to commit per partition */
   commits: { topic: string; partition: number; offset: string }[];
   watermark: number | null;
+  /** the earliest event time in the flush (null when it counted no event) */
+  earliest: number | null;
 }
 
 const MAX_CONFLICT_RETRIES = 5;
@@ -57,6 +59,7 @@ export class IngestPipeline {
   private readonly decoderOptions: DecoderOptions;
   // pending flush: parallel arrays, retained until the store has them (a conflict rebuilds from them)
   private pendingEvents: RequestEvent[] = [];
+  private pendingEarliest: number | null = null;
   private pendingFields: string[] = [];
   private pendingOffsets: number[] = [];
   /** links of the pending events, flat: event i's are entries [pendingLinkEnds[i-1], pendingLinkEnds[i]) */
@@ -70,6 +73,8 @@ export class IngestPipeline {
   private pendingLetters: DeadLetter[] = [];
   private pendingSince: number | null = null;
   private readonly flushListeners: ((r: FlushReport) => void)[] = [];
+  /** partitions assigned to this instance, and since when (wall clock) */
+  private assigned: { fields: Set<string>; since: number } | null = null;
 
   constructor(
     private readonly config: Config,
@@ -134,6 +139,7 @@ export class IngestPipeline {
     if (p.watermark === null || e.ts > p.watermark) p.watermark = e.ts;
     if (!redelivered) this.metrics.eventsTotal.inc({ result: 'ok' });
     this.pendingEvents.push(e);
+    if (this.pendingEarliest === null || e.ts < this.pendingEarliest) this.pendingEarliest = e.ts;
     this.pendingFields.push(field);
     this.pendingOffsets.push(offset);
     this.addLinks(e);
@@ -157,11 +163,37 @@ export class IngestPipeline {
     return this.pendingEvents.length >= this.config.ingest.flushMaxEvents || this.clock.now() - this.pendingSince >= this.config.ingest.flushIntervalMs;
   }
 
-  /** The overall watermark: the minimum over partitions that have counted events. */
+  /** Tells the flush listeners the current watermark without a flush (nothing pending). */
+  announceWatermark(): void {
+    const report: FlushReport = { events: 0, commits: [], watermark: this.watermark(), earliest: null };
+    if (report.watermark === null) return;
+    for (const l of this.flushListeners) l(report);
+  }
+
+  /**
+   * The partitions this instance is assigned (after each rebalance). Until then, and without Kafka,
+   * every partition seen counts.
+   */
+  expectPartitions(topic: string, partitions: readonly number[]): void {
+    this.assigned = { fields: new Set(partitions.map((p) => WindowKeys.partitionField(topic, p))), since: this.clock.now() };
+  }
+
+  /**
+   * The overall watermark: the minimum over the assigned partitions. An assigned partition that has
+   * shown no event yet holds it back for ingest.idlePartitionMs: reading a backlog, the first batch
+   * of one partition may reach far ahead of the others, and the detector must not judge that time
+   * before the others have caught up. A partition silent that long (empty) is left out.
+   */
   watermark(): number | null {
     let wm: number | null = null;
-    for (const p of this.partitions.values()) {
-      if (p.watermark !== null && (wm === null || p.watermark < wm)) wm = p.watermark;
+    const waiting = this.assigned !== null && this.clock.now() - this.assigned.since < this.config.ingest.idlePartitionMs;
+    for (const field of this.assigned?.fields ?? this.partitions.keys()) {
+      const p = this.partitions.get(field);
+      if (p === undefined || p.watermark === null) {
+        if (waiting) return null;
+        continue;
+      }
+      if (wm === null || p.watermark < wm) wm = p.watermark;
     }
     return wm;
   }
@@ -173,7 +205,7 @@ export class IngestPipeline {
    */
   async flush(): Promise<FlushReport> {
     const touched = [...this.partitions.values()].filter((p) => p.lastOffset >= 0);
-    if (touched.length === 0 && this.pendingLetters.length === 0) return { events: 0, commits: [], watermark: this.watermark() };
+    if (touched.length === 0 && this.pendingLetters.length === 0) return { events: 0, commits: [], watermark: this.watermark(), earliest: null };
     const started = process.hrtime.bigint();
     if (this.pendingLetters.length > 0) {
       await this.deadLetters.send(this.pendingLetters);
@@ -219,6 +251,8 @@ export class IngestPipeline {
       for (const p of touched) p.markers = null;
     }
     const events = this.pendingEvents.length;
+    const earliest = this.pendingEarliest;
+    this.pendingEarliest = null;
     const commits = touched.map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.lastOffset + 1) }));
     for (const p of touched) {
       p.lastOffset = -1;
@@ -239,7 +273,7 @@ export class IngestPipeline {
       this.metrics.watermarkLagSeconds.set(Math.max(0, (this.clock.now() - wm) / 1000));
     }
     if (this.behavior !== null) this.metrics.behaviorAccountsTracked.set(this.behavior.size);
-    const report = { events, commits, watermark: wm };
+    const report: FlushReport = { events, commits, watermark: wm, earliest };
     for (const l of this.flushListeners) l(report);
     return report;
   }
