@@ -131,9 +131,8 @@ export class AlertBook {
       for (const a of alert.accounts) if (!g.named.has(a)) unnamed++;
       const grew = unnamed > 0 && unnamed >= this.cfg.growthToReemit * g.emittedAccounts;
       const escalated = SEVERITY_RANK[alert.severity] > SEVERITY_RANK[g.emittedSeverity];
-      const linked = alert.links.length > g.emittedLinks;
       g.last = alert;
-      if (isNew || grew || escalated || linked) {
+      if (isNew || grew || escalated) {
         g.emittedAccounts = alert.accountCount;
         for (const a of alert.accounts) g.named.add(a);
         g.emittedSeverity = alert.severity;
@@ -215,9 +214,18 @@ export class AlertBook {
     this.resolved.length = Math.min(this.resolved.length, this.alertsCfg.keepResolved);
   }
 
+  /**
+   * An episode's members. Behaviour bands are the fuzzier evidence (steady heavy users can share a
+   * band with a fleet): once an attribute link (IP, payment, template, ...) holds the fleet, bands
+   * add their links to the alert but not their members.
+   */
   private membersOf(g: AlertGroup): Map<string, number> {
     const m = new Map<string, number>();
-    for (const f of g.fleets.values()) for (const [acct, n] of f.members) m.set(acct, Math.max(m.get(acct) ?? 0, n));
+    const attributeLinked = [...g.fleets.values()].some((f) => f.link.type !== 'behavior');
+    for (const f of g.fleets.values()) {
+      if (attributeLinked && f.link.type === 'behavior') continue;
+      for (const [acct, n] of f.members) m.set(acct, Math.max(m.get(acct) ?? 0, n));
+    }
     return m;
   }
 
