@@ -23,14 +23,13 @@ interface AlertGroup {
   /** every account named by this episode's messages so far: a fleet that swaps its accounts (churn) is re-emitted with the new ones */
   named: Set<string>;
   emittedSeverity: Severity;
-  emittedLinks: number;
   /** the alert as last rendered; null only between a group's creation and its first render */
   last: Alert | null;
 }
 
 export interface AlertBookState {
   fleets: [string, FleetState][];
-  groups: { alertId: string; fleetId: string; firstAt: number; lastAboveAt: number; emittedAccounts: number; named: string[]; emittedSeverity: Severity; emittedLinks: number; last: Alert | null }[];
+  groups: { alertId: string; fleetId: string; firstAt: number; lastAboveAt: number; emittedAccounts: number; named: string[]; emittedSeverity: Severity; last: Alert | null }[];
   resolved: Alert[];
   /** null once through JSON when no evaluation ran (-Infinity) */
   lastEvaluatedAt: number | null;
@@ -99,7 +98,7 @@ export class AlertBook {
       if (!group) {
         const fleetId = fleetIdOf(a.link);
         const alertId = `al_${fnv1a(fleetId, String(at)).toString(16).padStart(8, '0')}${(at % 0x10000).toString(16)}`;
-        group = { alertId, fleetId, firstAt: at, lastAboveAt: at, fleets: new Map(), fleetAt: new Map(), emittedAccounts: 0, named: new Set(), emittedSeverity: 'warning', emittedLinks: 0, last: null };
+        group = { alertId, fleetId, firstAt: at, lastAboveAt: at, fleets: new Map(), fleetAt: new Map(), emittedAccounts: 0, named: new Set(), emittedSeverity: 'warning', last: null };
         this.groups.set(alertId, group);
       }
       st.alertId = group.alertId;
@@ -136,7 +135,6 @@ export class AlertBook {
         g.emittedAccounts = alert.accountCount;
         for (const a of alert.accounts) g.named.add(a);
         g.emittedSeverity = alert.severity;
-        g.emittedLinks = alert.links.length;
         out.push(alert);
       }
     }
@@ -275,7 +273,7 @@ export class AlertBook {
   toState(): AlertBookState {
     return {
       fleets: [...this.fleets.entries()],
-      groups: [...this.groups.values()].map((g) => ({ alertId: g.alertId, fleetId: g.fleetId, firstAt: g.firstAt, lastAboveAt: g.lastAboveAt, emittedAccounts: g.emittedAccounts, named: [...g.named], emittedSeverity: g.emittedSeverity, emittedLinks: g.emittedLinks, last: g.last })),
+      groups: [...this.groups.values()].map((g) => ({ alertId: g.alertId, fleetId: g.fleetId, firstAt: g.firstAt, lastAboveAt: g.lastAboveAt, emittedAccounts: g.emittedAccounts, named: [...g.named], emittedSeverity: g.emittedSeverity, last: g.last })),
       resolved: this.resolved,
       lastEvaluatedAt: this.lastEvaluatedAt,
     };
