@@ -10,7 +10,7 @@ import { parseAlerts } from '../../src/eval/input';
  * and an enterprise's cron jobs) through simulate -> replay -> eval. The build fails when
  * detection regresses below these floors. The full suite's figures are in the README.
  */
-const FLOORS = { campaignRecall: 1, accountPrecision: 0.9, accountRecall: 0.9, falseAlertsPerDay: 0, timeToDetectP90Ms: 15 * 60_000 };
+const FLOORS = { campaignRecall: 1, accountPrecision: 0.95, accountRecall: 0.9, falseAlertsPerDay: 0, timeToDetectP90Ms: 15 * 60_000 };
 
 describe('scenario suite: small (CI)', () => {
   it('catches both campaigns, alerts on no confounder, within minutes', async () => {
