@@ -1,7 +1,8 @@
 import type { Alert } from '../../src/alerts/alert';
 import { generateEvents, labelsOf } from '../../src/sim/generate';
 import { startRedis, type RedisServer } from '../support/redis';
-import { consumeAll, produce, startKafka, TEST_CONSUMER_TIMINGS, type KafkaCluster } from '../support/kafka';
+import { consumeAll, produce, startKafka, type KafkaCluster } from '../support/kafka';
+import { serviceEnv } from '../support/ground-truth';
 import { startLockstep } from '../support/lockstep';
 import { waitFor } from '../support/wait';
 import { fleetScenario } from './fleet-scenario';
@@ -30,15 +31,7 @@ describe('detector end to end: Kafka -> lockstep run (Redis) -> alert topic', ()
   });
 
   it('alerts on each fleet with its members, and pages on no benign pattern', async () => {
-    const svc = await startLockstep({
-      KAFKA_BROKERS: kafka.brokers.join(','),
-      KAFKA_GROUP_ID: 'lockstep-detect-e2e',
-      KAFKA_FROM_BEGINNING: 'true',
-      KAFKA_MAX_WAIT_MS: String(TEST_CONSUMER_TIMINGS.maxWaitTimeInMs),
-      KAFKA_SESSION_TIMEOUT_MS: String(TEST_CONSUMER_TIMINGS.sessionTimeout),
-      REDIS_URL: redis.url,
-      PUBLIC_URL: 'http://lockstep.test',
-    });
+    const svc = await startLockstep(serviceEnv(kafka, redis, { KAFKA_GROUP_ID: 'lockstep-detect-e2e', PUBLIC_URL: 'http://lockstep.test' }));
     try {
       await waitFor(async () => (await svc.metric('lockstep_events_total{result="ok"}')) === events.length, { timeoutMs: 90_000, intervalMs: 500, what: 'all events ingested' });
       // the detector judges every tick of the backlog; wait for the last one

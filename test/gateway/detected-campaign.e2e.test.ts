@@ -11,7 +11,8 @@ import type { Alert } from '../../src/alerts/alert';
 import { generateEvents, labelsOf } from '../../src/sim/generate';
 import { loadScenario } from '../../src/sim/scenario';
 import { listen } from '../../src/http/server';
-import { produce, startKafka, startRedis, TEST_CONSUMER_TIMINGS, type KafkaCluster, type RedisServer } from '../support';
+import { produce, startKafka, startRedis, type KafkaCluster, type RedisServer } from '../support';
+import { serviceEnv } from '../support/ground-truth';
 import { startLockstep } from '../support/lockstep';
 import { waitFor } from '../support/wait';
 import { startNginx } from './nginx';
@@ -43,16 +44,7 @@ describe('a detected simulated campaign is limited at the nginx gateway', () => 
     await produce(kafka.brokers, 'llm.requests', events.map((e) => ({ key: e.accountId, value: JSON.stringify(e) })), { batchSize: 10_000 });
     const cfgFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-gw-')), 'config.json');
     fs.writeFileSync(cfgFile, JSON.stringify({ enforcement: { enabled: true, denyStatus: 403, limitRpm: 2 } }));
-    const svc = await startLockstep({
-      KAFKA_BROKERS: kafka.brokers.join(','),
-      KAFKA_GROUP_ID: 'gw-e2e',
-      KAFKA_FROM_BEGINNING: 'true',
-      KAFKA_MAX_WAIT_MS: String(TEST_CONSUMER_TIMINGS.maxWaitTimeInMs),
-      KAFKA_SESSION_TIMEOUT_MS: String(TEST_CONSUMER_TIMINGS.sessionTimeout),
-      REDIS_URL: redis.url,
-      ADMIN_TOKEN: 'gw-token',
-      LOCKSTEP_CONFIG: cfgFile,
-    });
+    const svc = await startLockstep(serviceEnv(kafka, redis, { KAFKA_GROUP_ID: 'gw-e2e', ADMIN_TOKEN: 'gw-token', LOCKSTEP_CONFIG: cfgFile }));
     const nginx = await startNginx({ lockstepPort: svc.port, appPort: await listen(upstream, 0, '127.0.0.1') });
     try {
       // a critical alert on a campaign, and its first account limited

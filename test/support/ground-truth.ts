@@ -172,8 +172,8 @@ export async function populationTotal(target: RedisTarget, t0: number): Promise<
   }
 }
 
-/** Environment of `lockstep run` for an ingest run with the test consumer timings. */
-export function ingestEnv(kafka: KafkaCluster, redis: RedisTarget, overrides: Record<string, string> = {}): Record<string, string> {
+/** Environment of `lockstep run` against a test Kafka and Redis (or Redis Cluster), with the test consumer timings. */
+export function serviceEnv(kafka: KafkaCluster, redis: RedisTarget, overrides: Record<string, string> = {}): Record<string, string> {
   const store: Record<string, string> = 'servers' in redis ? { REDIS_CLUSTER_NODES: redis.nodes.join(',') } : { REDIS_URL: redis.url };
   return {
     KAFKA_BROKERS: kafka.brokers.join(','),
@@ -181,11 +181,14 @@ export function ingestEnv(kafka: KafkaCluster, redis: RedisTarget, overrides: Re
     KAFKA_FROM_BEGINNING: 'true',
     KAFKA_MAX_WAIT_MS: String(TEST_CONSUMER_TIMINGS.maxWaitTimeInMs),
     KAFKA_SESSION_TIMEOUT_MS: String(TEST_CONSUMER_TIMINGS.sessionTimeout),
-    FLUSH_MAX_EVENTS: '5000',
-    LINK_TYPES: GROUND_TRUTH_LINK_TYPES,
     ...store,
     ...overrides,
   };
+}
+
+/** Environment of `lockstep run` for an ingest run compared with ground truth (no behaviour links: they are process state). */
+export function ingestEnv(kafka: KafkaCluster, redis: RedisTarget, overrides: Record<string, string> = {}): Record<string, string> {
+  return serviceEnv(kafka, redis, { FLUSH_MAX_EVENTS: '5000', LINK_TYPES: GROUND_TRUTH_LINK_TYPES, ...overrides });
 }
 
 /** Sum over partitions of the group's committed offsets on `topic` (messages the group has committed). */
