@@ -50,13 +50,13 @@ function freshnessFactor(youngShare: number, cfg: Config['detector']): number {
   return cfg.agedFleetFactor + (1 - cfg.agedFleetFactor) * youngShare;
 }
 
-function sumCaps(byCap: Record<string, number>): number {
+function sumCaps(byCap: Readonly<Record<string, number>>): number {
   let n = 0;
   for (const k in byCap) n += byCap[k];
   return n;
 }
 
-function addCaps(into: Record<string, number>, from: Record<string, number>): void {
+function addCaps(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
   for (const k in from) into[k] = (into[k] ?? 0) + from[k];
 }
 
@@ -86,7 +86,7 @@ export function populationView(population: BucketData[], cfg: Config['detector']
   const byCap: Record<string, number> = {};
   const perBucket = population.map((b) => {
     addCaps(byCap, b.byCapability);
-    return sumCaps(b.byCapability);
+    return b.requests;
   });
   let seen = 0;
   while (seen < perBucket.length && perBucket[seen] === 0) seen++;
@@ -117,7 +117,7 @@ export function assessFleet(
 
   // capability mix and volume first: they need no per-member work
   const byCap: Record<string, number> = {};
-  for (let t = 0; t < n; t++) addCaps(byCap, buckets[t].byCapability);
+  for (let t = 0; t < n; t++) if (buckets[t].requests > 0) addCaps(byCap, buckets[t].byCapability);
   const popCap = population.byCap;
   const requests = sumCaps(byCap);
 
@@ -131,7 +131,7 @@ export function assessFleet(
   let observed = 0;
   let popObserved = 0;
   for (let t = seen; t < n; t++) {
-    const v = sumCaps(buckets[t].byCapability);
+    const v = buckets[t].requests;
     const pv = population.perBucket[t];
     if (t < n - recent) {
       base = ewmaUpdate(base, v, BASELINE_ALPHA);
@@ -156,33 +156,40 @@ export function assessFleet(
   const bestCase = combineScore({ burst: burst.score, synchrony: 1, targeting, size: 1, linkRarity: common ? linkRarity(Math.max(cfg.minFleetSize, widest), Number.POSITIVE_INFINITY) : 1 }, weights);
   if (bestCase < cfg.thresholds.warning) return null;
 
+  // the key's active span (a key that appeared an hour ago is not "in sync" for the 23 empty hours
+  // before it): synchrony is judged over it
+  let firstActive = 0;
+  while (firstActive < n && buckets[firstActive].requests === 0) firstActive++;
+  const span = n - firstActive;
+  // members' totals and their per-bucket rows over the active span, in one pass over the buckets
   const members = new Map<string, number>();
+  const rows = new Map<string, Float64Array>();
   const young = new Set<string>();
   for (let t = 0; t < n; t++) {
     for (const [a, c] of buckets[t].members) {
       if (excluded.has(a)) continue;
       members.set(a, (members.get(a) ?? 0) + c);
+      if (t < firstActive) continue;
+      let row = rows.get(a);
+      if (row === undefined) rows.set(a, (row = new Float64Array(span)));
+      row[t - firstActive] += c;
     }
     for (const a of buckets[t].young) young.add(a);
   }
   if (members.size < cfg.minFleetSize) return null;
   const rarity = common ? linkRarity(members.size, Number.POSITIVE_INFINITY) : 1;
 
-  // synchrony over the key's active span (a key that appeared an hour ago is not "in sync" for the
-  // 23 empty hours before it). It is the costly signal: skipped when even perfect synchrony could
-  // not lift the key to warning.
-  let firstActive = 0;
-  while (firstActive < n && sumCaps(buckets[firstActive].byCapability) === 0) firstActive++;
-  const active = buckets.slice(firstActive);
+  // synchrony: the costly signal, skipped when even perfect synchrony could not lift the key to warning
   let chi = 0;
   let corr = 0;
   let synchrony = 0;
   let sampledMembers = 0;
   let core: Map<string, number> | null = null;
   const bound = combineScore({ burst: burst.score, synchrony: 1, targeting, size: sizeScore(members.size, 1, cfg.minFleetSize), linkRarity: rarity }, weights);
-  if (active.length >= MIN_SYNCHRONY_BUCKETS && bound * freshnessFactor(1, cfg) >= cfg.thresholds.warning) {
+  if (span >= MIN_SYNCHRONY_BUCKETS && bound * freshnessFactor(1, cfg) >= cfg.thresholds.warning) {
     const ranked = [...members.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
-    const rowOf = (a: string): number[] => active.map((b) => b.members.get(a) ?? 0);
+    const noActivity = new Float64Array(span);
+    const rowOf = (a: string): Float64Array => rows.get(a) ?? noActivity;
     const matrix = ranked.slice(0, SYNCHRONY_SAMPLE).map(([a]) => rowOf(a));
     chi = golombRinzelChi(matrix);
     corr = meanPairwiseCorrelation(matrix, CORRELATION_PAIRS, mulberry32(matrix.length));
@@ -190,12 +197,13 @@ export function assessFleet(
     sampledMembers = matrix.length;
     if (synchrony >= CORE_MIN_SYNCHRONY) {
       // the fleet is the members that move with it, not everyone who shares the key (a /24 also hosts bystanders)
-      const profile = active.map((_, t) => matrix.reduce((acc, row) => acc + row[t], 0) / matrix.length);
+      const profile = new Float64Array(span);
+      for (let t = 0; t < span; t++) profile[t] = matrix.reduce((acc, row) => acc + row[t], 0) / matrix.length;
       const all = ranked.map(([a]) => rowOf(a));
       const r = correlationWithProfile(all, profile);
       // a member seen in a bucket or two correlates with any profile by chance: it must be about as
       // active as the fleet's typical member to count as moving with it
-      const activeBuckets = all.map((row) => row.reduce((n, v) => n + (v > 0 ? 1 : 0), 0));
+      const activeBuckets = all.map((row) => row.reduce((k, v) => k + (v > 0 ? 1 : 0), 0));
       const typical = [...activeBuckets.slice(0, matrix.length)].sort((x, y) => x - y)[Math.floor(matrix.length / 2)];
       const minActive = Math.max(MIN_CORE_ACTIVE_BUCKETS, Math.ceil(typical / 2));
       const kept = new Map<string, number>();

@@ -185,18 +185,18 @@ export function burstScore(observed: number, expected: number, ratio: number, op
 // ---------------------------------------------------------------------------------------------
 
 /** Buckets of a members × buckets matrix: the longest row; missing cells are buckets with no requests. */
-function bucketCount(matrix: readonly (readonly number[])[]): number {
+function bucketCount(matrix: readonly ArrayLike<number>[]): number {
   let n = 0;
   for (const row of matrix) if (row.length > n) n = row.length;
   return n;
 }
 
-function cell(row: readonly number[], t: number): number {
+function cell(row: ArrayLike<number>, t: number): number {
   return t < row.length ? row[t] : 0;
 }
 
 /** Population variance over time of one row. */
-function rowVariance(row: readonly number[], buckets: number): number {
+function rowVariance(row: ArrayLike<number>, buckets: number): number {
   let mean = 0;
   for (let t = 0; t < buckets; t++) mean += cell(row, t);
   mean /= buckets;
@@ -213,7 +213,7 @@ function rowVariance(row: readonly number[], buckets: number): number {
  * Degenerate inputs are 0 (no evidence of synchrony): fewer than 2 members, fewer than 2 buckets,
  * or no member whose activity varies (mean_i var_t = 0, e.g. all silent or all perfectly flat).
  */
-export function golombRinzelChi(matrix: readonly (readonly number[])[]): number {
+export function golombRinzelChi(matrix: readonly ArrayLike<number>[]): number {
   const members = matrix.length;
   const buckets = bucketCount(matrix);
   if (members < 2 || buckets < 2) return 0;
@@ -239,7 +239,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Rows centred and scaled to unit norm once, so each pair costs one dot product; flat rows dropped. */
-function centredRows(matrix: readonly (readonly number[])[], buckets: number): Float64Array[] {
+function centredRows(matrix: readonly ArrayLike<number>[], buckets: number): Float64Array[] {
   const rows: Float64Array[] = [];
   for (const row of matrix) {
     let mean = 0;
@@ -273,7 +273,7 @@ function dot(a: Float64Array, b: Float64Array): number {
  * fleets and the result is reproducible for a fixed seed. Fewer than 2 varying rows → 0.
  */
 export function meanPairwiseCorrelation(
-  matrix: readonly (readonly number[])[],
+  matrix: readonly ArrayLike<number>[],
   maxPairs: number,
   rng: () => number,
 ): number {
@@ -352,7 +352,7 @@ export function highValueShare(byCap: Readonly<Record<string, number>>, highValu
  * Pearson correlation of each row with a profile (e.g. the fleet's mean activity): who moves with
  * the fleet. Rows or a profile without variance correlate 0.
  */
-export function correlationWithProfile(matrix: readonly (readonly number[])[], profile: readonly number[]): number[] {
+export function correlationWithProfile(matrix: readonly ArrayLike<number>[], profile: ArrayLike<number>): number[] {
   const buckets = profile.length;
   const [p] = centredRows([profile], buckets);
   if (!p) return matrix.map(() => 0);

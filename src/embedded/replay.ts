@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config';
 import { createLogger } from '../log';
@@ -13,6 +12,7 @@ import { Detector } from '../detect/detector';
 import { LocalLease } from '../detect/lease';
 import { BehaviorTracker } from '../detect/behavior';
 import type { Clock } from '../clock';
+import { ndjsonLines } from './ndjson-lines';
 
 export interface ReplayIo {
   stdin: NodeJS.ReadableStream;
@@ -50,11 +50,9 @@ export async function runReplay(input: NodeJS.ReadableStream, io: ReplayIo, over
   });
   const feed = new LocalFeed(pipeline, config.detector.evaluationIntervalMs, (wm) => detector.maybeEvaluate(wm));
   const started = process.hrtime.bigint();
-  const lines = readline.createInterface({ input, crlfDelay: Infinity });
   let next = 1_000_000;
-  for await (const line of lines) {
-    if (line.length === 0) continue;
-    await feed.push(Buffer.from(line, 'utf8'));
+  for await (const line of ndjsonLines(input as AsyncIterable<Buffer | string>)) {
+    await feed.push(line);
     if (progress && feed.count >= next) {
       next += 1_000_000;
       const s = Number(process.hrtime.bigint() - started) / 1e9;

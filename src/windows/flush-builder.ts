@@ -14,8 +14,9 @@ interface KeyAggregate {
   value: string;
   ref: string;
   shard: number;
-  /** per scale index: bucketStart -> field -> increment */
-  scales: Map<number, Map<string, number>>[];
+  linked: boolean;
+  /** per scale index: bucketStart -> the bucket's increments */
+  scales: Map<number, BucketWrite>[];
 }
 
 /** Per input partition in this flush: the shards it touched and its last offset. */
@@ -37,8 +38,6 @@ export class FlushBuilder {
   /** type -> value -> aggregate: looked up by the event's own strings, so no "type:value" is built per event */
   private readonly keys = new Map<KeyType, Map<string, KeyAggregate>>();
   private readonly partitions = new Map<string, PartitionAggregate>();
-  /** capability -> "c:<capability>", built once per flush rather than once per event */
-  private readonly capFields = new Map<string, string>();
   /** per scale: the bucket start of the event being added */
   private readonly starts: number[];
   private events = 0;
@@ -68,21 +67,19 @@ export class FlushBuilder {
 
   add(e: RequestEvent, field: string, offset: number, links: readonly KeyLink[]): void {
     const p = this.begin(e, field);
-    const capField = this.capField(e.capability);
-    const memberField = this.memberField(e);
-    this.addTo(p, offset, 'account', e.accountId, capField, null);
-    this.addTo(p, offset, 'population', '*', capField, null);
-    for (let i = 0; i < links.length; i++) this.addTo(p, offset, links[i].type, links[i].value, capField, memberField);
+    const young = this.isYoung(e);
+    this.addTo(p, offset, 'account', e.accountId, e.capability, null, young);
+    this.addTo(p, offset, 'population', '*', e.capability, null, young);
+    for (let i = 0; i < links.length; i++) this.addTo(p, offset, links[i].type, links[i].value, e.capability, e.accountId, young);
   }
 
   /** add() with the links as parallel arrays, entries [from, to): the pipeline keeps them so, without an object per link. */
   addLinks(e: RequestEvent, field: string, offset: number, types: readonly KeyType[], values: readonly string[], from: number, to: number): void {
     const p = this.begin(e, field);
-    const capField = this.capField(e.capability);
-    const memberField = this.memberField(e);
-    this.addTo(p, offset, 'account', e.accountId, capField, null);
-    this.addTo(p, offset, 'population', '*', capField, null);
-    for (let i = from; i < to; i++) this.addTo(p, offset, types[i], values[i], capField, memberField);
+    const young = this.isYoung(e);
+    this.addTo(p, offset, 'account', e.accountId, e.capability, null, young);
+    this.addTo(p, offset, 'population', '*', e.capability, null, young);
+    for (let i = from; i < to; i++) this.addTo(p, offset, types[i], values[i], e.capability, e.accountId, young);
   }
 
   private begin(e: RequestEvent, field: string): PartitionAggregate {
@@ -93,36 +90,31 @@ export class FlushBuilder {
     return p;
   }
 
-  private memberField(e: RequestEvent): string {
-    const young = e.accountCreatedTs !== undefined && e.ts - e.accountCreatedTs < this.youngAccountAgeMs;
-    return (young ? 'y:' : 'm:') + e.accountId;
+  private isYoung(e: RequestEvent): boolean {
+    return e.accountCreatedTs !== undefined && e.ts - e.accountCreatedTs < this.youngAccountAgeMs;
   }
 
-  private capField(capability: string): string {
-    let f = this.capFields.get(capability);
-    if (f === undefined) this.capFields.set(capability, (f = 'c:' + capability));
-    return f;
-  }
-
-  private addTo(p: PartitionAggregate, offset: number, type: KeyType, value: string, capField: string, memberField: string | null): void {
+  private addTo(p: PartitionAggregate, offset: number, type: KeyType, value: string, capability: string, member: string | null, young: boolean): void {
     let byValue = this.keys.get(type);
     if (!byValue) this.keys.set(type, (byValue = new Map()));
     let k = byValue.get(value);
     if (!k) {
-      k = { type, value, ref: type + ':' + value, shard: this.windowKeys.shardOf(type, value), scales: this.scales.map(() => new Map()) };
+      k = { type, value, ref: type + ':' + value, shard: this.windowKeys.shardOf(type, value), linked: type !== 'account' && type !== 'population', scales: this.scales.map(() => new Map()) };
       byValue.set(value, k);
     }
     if (offset <= p.markers[k.shard]) return;
     p.shards.add(k.shard);
     for (let s = 0; s < this.scales.length; s++) {
       const start = this.starts[s];
-      let fields = k.scales[s].get(start);
-      if (!fields) {
-        fields = new Map();
-        k.scales[s].set(start, fields);
+      let w = k.scales[s].get(start);
+      if (!w) {
+        w = { type, value, ref: k.ref, scale: this.scales[s].name, bucketStart: start, linked: k.linked, capabilities: new Map(), members: null, youngMembers: null };
+        k.scales[s].set(start, w);
       }
-      fields.set(capField, (fields.get(capField) ?? 0) + 1);
-      if (memberField !== null) fields.set(memberField, (fields.get(memberField) ?? 0) + 1);
+      w.capabilities.set(capability, (w.capabilities.get(capability) ?? 0) + 1);
+      if (member === null) continue;
+      const into = young ? (w.youngMembers ??= new Map()) : (w.members ??= new Map());
+      into.set(member, (into.get(member) ?? 0) + 1);
     }
   }
 
@@ -138,14 +130,10 @@ export class FlushBuilder {
     };
     const ttlMs = new Map<string, number>();
     for (const sc of this.scales) ttlMs.set(sc.name, sc.bucketMs * (sc.buckets + 1) + opts.lateness);
-    for (const byValue of this.keys.values()) for (const k of byValue.values()) {
-      const linked = k.type !== 'account' && k.type !== 'population';
-      for (let s = 0; s < this.scales.length; s++) {
-        const sc = this.scales[s];
-        for (const [start, fields] of k.scales[s]) {
-          const bw: BucketWrite = { type: k.type, value: k.value, ref: k.ref, scale: sc.name, bucketStart: start, linked, fields };
-          shardOf(k.shard).buckets.push(bw);
-        }
+    for (const byValue of this.keys.values()) {
+      for (const k of byValue.values()) {
+        const into = shardOf(k.shard).buckets;
+        for (let s = 0; s < this.scales.length; s++) for (const w of k.scales[s].values()) into.push(w);
       }
     }
     const advances = new Map<number, PartitionAdvance[]>();

@@ -1,20 +1,34 @@
 import type { ScaleConfig } from '../config/config';
 import type { KeyType } from '../events/request-event';
-import type { ApplyResult, BucketData, Flush, KeyRef, WindowStore } from './store';
+import type { ApplyResult, BucketData, BucketWrite, Flush, KeyRef, WindowStore } from './store';
 import { WindowKeys } from './keys';
-import { decodeBucket, parseRef } from './bucket-fields';
+import { emptyBucket, parseRef } from './bucket-fields';
 
-interface Bucket {
-  fields: Map<string, number>;
+/**
+ * A bucket held in memory: its read form (BucketData) itself, kept current by every apply, so the
+ * detector reads it again and again without decoding anything.
+ */
+interface MemoryBucket extends BucketData {
+  byCapability: Record<string, number>;
+  requests: number;
+  members: Map<string, number>;
+  young: Set<string>;
+  overflow: number;
   distinct: number;
-  /** decoded form, kept until the next write: the detector reads complete buckets again and again */
-  decoded: BucketData | null;
+  /** member fields held: m: and y: count apart, as Redis's 'd' does (the cap counts fields) */
+  fields: number;
+  /** requests by a member while young (its y: field), to tell its m: field from its y: one */
+  youngRequests: Map<string, number> | null;
 }
+
+/** Shared by buckets without members until their first; never written to */
+const NO_MEMBERS = new Map<string, number>();
+const NO_YOUNG = new Set<string>();
 
 /** One bucket start of one scale: every key's counts there, and the keys that became candidates. */
 interface Slot {
   /** type -> value -> bucket: found by the flush's own strings, no "type:value" key is built */
-  keys: Map<KeyType, Map<string, Bucket>>;
+  keys: Map<KeyType, Map<string, MemoryBucket>>;
   candidates: Set<string>;
 }
 
@@ -66,29 +80,49 @@ export class MemoryWindowStore implements WindowStore {
         let byValue = slot.keys.get(bw.type);
         if (!byValue) slot.keys.set(bw.type, (byValue = new Map()));
         let b = byValue.get(bw.value);
-        if (!b) byValue.set(bw.value, (b = { fields: new Map(), distinct: 0, decoded: null }));
-        b.decoded = null;
-        const bucket = b;
-        bw.fields.forEach((inc, field) => {
-          const kind = field.charCodeAt(0);
-          if (kind === 109 || kind === 121) {
-            const cur = bucket.fields.get(field);
-            if (cur === undefined && bucket.distinct >= flush.maxMembersPerBucket) {
-              bucket.fields.set('o', (bucket.fields.get('o') ?? 0) + inc);
-              result.membersCapped++;
-              return;
-            }
-            if (cur === undefined) bucket.distinct++;
-            bucket.fields.set(field, (cur ?? 0) + inc);
-          } else {
-            bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + inc);
-          }
-        });
-        if (bw.linked && b.distinct >= flush.candidateMinMembers) slot.candidates.add(bw.ref);
+        if (!b) {
+          // most buckets (every account's and the population's) never get a member: they share empty collections
+          b = { start: bw.bucketStart, byCapability: {}, requests: 0, members: NO_MEMBERS, young: NO_YOUNG, overflow: 0, distinct: 0, fields: 0, youngRequests: null };
+          byValue.set(bw.value, b);
+        }
+        this.add(b, bw, flush.maxMembersPerBucket, result);
+        if (bw.linked && b.fields >= flush.candidateMinMembers) slot.candidates.add(bw.ref);
       }
     }
     this.expire(flush);
     return result;
+  }
+
+  private add(b: MemoryBucket, bw: BucketWrite, maxMembers: number, result: ApplyResult): void {
+    for (const [cap, inc] of bw.capabilities) {
+      b.byCapability[cap] = (b.byCapability[cap] ?? 0) + inc;
+      b.requests += inc;
+    }
+    if (b.members === NO_MEMBERS && (bw.members !== null || bw.youngMembers !== null)) b.members = new Map();
+    if (bw.members) for (const [a, inc] of bw.members) this.addMember(b, a, inc, false, maxMembers, result);
+    if (bw.youngMembers) for (const [a, inc] of bw.youngMembers) this.addMember(b, a, inc, true, maxMembers, result);
+    b.distinct = b.members.size;
+  }
+
+  /** One member field's increment: a new field is kept while the bucket holds fewer than maxMembers. */
+  private addMember(b: MemoryBucket, account: string, inc: number, young: boolean, maxMembers: number, result: ApplyResult): void {
+    const total = b.members.get(account) ?? 0;
+    const youngRequests = b.youngRequests?.get(account) ?? 0;
+    const hasField = young ? youngRequests > 0 : total > youngRequests;
+    if (!hasField) {
+      if (b.fields >= maxMembers) {
+        b.overflow += inc;
+        result.membersCapped++;
+        return;
+      }
+      b.fields++;
+    }
+    b.members.set(account, total + inc);
+    if (young) {
+      if (b.young === NO_YOUNG) b.young = new Set();
+      b.young.add(account);
+      (b.youngRequests ??= new Map()).set(account, youngRequests + inc);
+    }
   }
 
   private expire(flush: Flush): void {
@@ -117,9 +151,7 @@ export class MemoryWindowStore implements WindowStore {
     return keys.map((k) => {
       const out: BucketData[] = [];
       for (let t = fromStart; t <= toStart; t += scale.bucketMs) {
-        const b = byStart?.get(t)?.keys.get(k.type)?.get(k.value);
-        if (!b) out.push(decodeBucket(t, []));
-        else out.push((b.decoded ??= decodeBucket(t, b.fields)));
+        out.push(byStart?.get(t)?.keys.get(k.type)?.get(k.value) ?? emptyBucket(t));
       }
       return out;
     });

@@ -12,7 +12,7 @@ type RedisClient = Redis | Cluster;
 
 interface ScriptedClient {
   /** ioredis flattens the arrays, so a flush of any size avoids a giant argument spread */
-  applyFlush(numKeys: number, keys: string[], args: (string | number)[]): Promise<[number, number, number?]>;
+  applyFlush(numKeys: number, keys: string[], args: string[]): Promise<[number, number, number?]>;
 }
 
 /** a health probe's budget: well under a readiness probe's or a scrape's timeout */
@@ -42,6 +42,36 @@ export function createRedisClient(cfg: Config['redis']): RedisClient {
     );
   }
   return new Redis(cfg.url, common);
+}
+
+/**
+ * The script's arguments as the one JSON array it decodes. JSON.stringify escapes a lone UTF-16
+ * surrogate (a hostile "\ud800" in an event) as text that Redis's cjson refuses, which would stop
+ * every flush of that shard: such strings are sent as UTF-8 would carry them, with U+FFFD, as
+ * Redis keys built from the same strings are.
+ */
+export function scriptArgument(args: readonly (string | number)[]): string {
+  const json = JSON.stringify(args);
+  if (!json.includes('\\ud')) return json;
+  return JSON.stringify(args.map((a) => (typeof a === 'string' ? a.replace(LONE_SURROGATE, '\ufffd') : a)));
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Hash field names of one shard write (keys.ts: c:<capability>, m:<account>, y:<account>), each
+ * built once: an account appears in the buckets of each of its links and scales.
+ */
+class FieldNames {
+  private readonly byPrefix = new Map<string, Map<string, string>>();
+
+  field(prefix: 'c:' | 'm:' | 'y:', name: string): string {
+    let names = this.byPrefix.get(prefix);
+    if (!names) this.byPrefix.set(prefix, (names = new Map()));
+    let f = names.get(name);
+    if (f === undefined) names.set(name, (f = prefix + name));
+    return f;
+  }
 }
 
 /**
@@ -104,11 +134,14 @@ export class RedisWindowStore implements WindowStore {
     args.push(wms ? wms.size : 0);
     if (wms) for (const [field, wm] of wms) args.push(field, wm);
     args.push(flush.maxMembersPerBucket, flush.candidateMinMembers, nBuckets);
+    const names = new FieldNames();
     w.buckets.forEach((bw, i) => {
-      args.push(flush.ttlMs.get(bw.scale) ?? 0, candOf[i], bw.ref, bw.fields.size);
-      for (const [f, inc] of bw.fields) args.push(f, inc);
+      args.push(flush.ttlMs.get(bw.scale) ?? 0, candOf[i], bw.ref, bw.capabilities.size + (bw.members?.size ?? 0) + (bw.youngMembers?.size ?? 0));
+      for (const [cap, inc] of bw.capabilities) args.push(names.field('c:', cap), inc);
+      if (bw.members) for (const [a, inc] of bw.members) args.push(names.field('m:', a), inc);
+      if (bw.youngMembers) for (const [a, inc] of bw.youngMembers) args.push(names.field('y:', a), inc);
     });
-    return this.scripted.applyFlush(keys.length, keys, args);
+    return this.scripted.applyFlush(keys.length, keys, [scriptArgument(args)]);
   }
 
   async readPartition(field: string): Promise<{ markers: number[]; watermark: number | null }> {

@@ -7,7 +7,7 @@ export interface KeyRef {
   value: string;
 }
 
-/** Increments for one bucket of one key. Stores derive their own addresses (Redis keys) from it. */
+/** Increments for one bucket of one key. Stores derive their own addresses (Redis keys, fields) from it. */
 export interface BucketWrite {
   type: KeyType;
   value: string;
@@ -18,8 +18,12 @@ export interface BucketWrite {
   bucketStart: number;
   /** a linking key (may become a detector candidate), not an account or the population */
   linked: boolean;
-  /** field -> increment (c:<cap>, m:<account>, y:<account>) */
-  fields: Map<string, number>;
+  /** capability -> requests (field c:<capability>) */
+  capabilities: Map<string, number>;
+  /** linking keys only: member account -> requests while it was not young (field m:<account>) */
+  members: Map<string, number> | null;
+  /** linking keys only: member account -> requests while it was young (field y:<account>) */
+  youngMembers: Map<string, number> | null;
 }
 
 /**
@@ -53,7 +57,7 @@ export interface Flush {
   candidateMinMembers: number;
 }
 
-/** Status codes returned by the apply script; one enum maps them (see lua/apply-flush-1.lua). */
+/** Status codes returned by the apply script; one enum maps them (see lua/apply-flush.lua). */
 export enum ApplyStatus {
   Applied = 1,
   Conflict = -1,
@@ -68,18 +72,23 @@ export interface ApplyResult {
   commands: number;
 }
 
-/** One bucket of one key, as the detector and the HTTP API read it. */
+/**
+ * One bucket of one key, as the detector and the HTTP API read it. Read-only: the memory store
+ * hands out its own buckets (read them before the next apply), the Redis store fresh ones.
+ */
 export interface BucketData {
-  start: number;
-  byCapability: Record<string, number>;
+  readonly start: number;
+  readonly byCapability: Readonly<Record<string, number>>;
+  /** requests in this bucket (the sum of byCapability) */
+  readonly requests: number;
   /** accountId -> requests in this bucket */
-  members: Map<string, number>;
+  readonly members: ReadonlyMap<string, number>;
   /** members that were young accounts */
-  young: Set<string>;
+  readonly young: ReadonlySet<string>;
   /** requests whose member was not kept (cap reached) */
-  overflow: number;
+  readonly overflow: number;
   /** distinct members kept */
-  distinct: number;
+  readonly distinct: number;
 }
 
 /**

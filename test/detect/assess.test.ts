@@ -8,7 +8,8 @@ const scale = cfg.windows.scales[0]; // 1m x 60
 const POP_MIX = { coding: 400, chat: 350, creative: 100, translation: 50, agentic: 100 };
 
 function bucket(start: number, byCapability: Record<string, number>, members: [string, number][] = [], young: string[] = []): BucketData {
-  return { start, byCapability, members: new Map(members), young: new Set(young), overflow: 0, distinct: members.length };
+  const requests = Object.values(byCapability).reduce((a, b) => a + b, 0);
+  return { start, byCapability, requests, members: new Map(members), young: new Set(young), overflow: 0, distinct: members.length };
 }
 
 function population(scaleBy = (_t: number) => 1): PopulationView {

@@ -120,6 +120,32 @@ export function describeWindowStore(name: string, make: (cfg: Config) => Promise
       expect(b.byCapability).toEqual({ coding: 8 });
     });
 
+    it('takes thousands of members of one bucket in one flush, and keeps the cap across flushes', async () => {
+      // more fields than one Lua unpack() can pass: the script must split its reads and writes
+      const cap = 12_000;
+      const flushOf = (from: number, to: number, markers: number[], accounts: (i: number) => string): Flush => {
+        const b = new FlushBuilder(keys, cfg.windows.scales, cfg.windows.youngAccountAgeMs);
+        b.partition(FIELD, 0, markers, to - 1, T0);
+        for (let i = from; i < to; i++) b.add(ev(0, accounts(i), 'coding'), FIELD, i, [ip]);
+        return b.build({ maxMembersPerBucket: cap, candidateMinMembers: cfg.detector.minFleetSize, lateness: cfg.ingest.allowedLatenessMs });
+      };
+      const first = await fx.store.apply(flushOf(0, 9_000, none(), (i) => `big${i}`));
+      expect(first.membersCapped).toBe(0);
+      // 10 members already there, then 4,000 new ones of which 3,000 fit
+      const { markers } = await fx.store.readPartition(FIELD);
+      const second = await fx.store.apply(flushOf(9_000, 13_010, markers, (i) => (i < 9_010 ? `big${i - 9_000}` : `big${i}`)));
+      expect(second.membersCapped).toBe(2 * 1_000);
+      const [[b]] = await fx.store.readBuckets([ip], minute, T0, T0);
+      expect(b.distinct).toBe(cap);
+      expect(b.members.size).toBe(cap);
+      expect(b.members.get('big0')).toBe(2);
+      expect(b.members.get('big9')).toBe(2);
+      expect(b.members.get('big10')).toBe(1);
+      expect(b.overflow).toBe(1_000);
+      expect(b.byCapability).toEqual({ coding: 13_010 });
+      expect(await fx.store.readCandidates(minute, [T0])).toEqual([ip]);
+    });
+
     it('lists a key as a detector candidate once its bucket has candidateMinMembers members', async () => {
       const ua: KeyLink = { type: 'user_agent', value: 'sdk/1.0 (x: y)' };
       const lone: KeyLink = { type: 'asn', value: '64500' };

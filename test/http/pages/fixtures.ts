@@ -136,18 +136,19 @@ export async function syntheticFleet(opts: SyntheticFleetOptions): Promise<{ con
   for (let t = 0; t < scale.buckets + 1; t++) {
     const bucketStart = t0 + t * scale.bucketMs;
     const fleet = new Map<string, number>();
-    const pop = new Map<string, number>([['c:chat', 40 + Math.floor(rnd() * 20)], ['c:coding', 20 + Math.floor(rnd() * 10)], ['c:reasoning', 10]]);
+    const fleetCaps = new Map<string, number>();
+    const pop = new Map<string, number>([['chat', 40 + Math.floor(rnd() * 20)], ['coding', 20 + Math.floor(rnd() * 10)], ['reasoning', 10]]);
     for (let i = 0; i < opts.accounts; i++) {
       const active = opts.lockstep ? t % 5 < 2 : rnd() < 0.2;
       if (!active) continue;
       const n = 1 + (i % 4);
-      fleet.set(`y:${idOf(i)}`, n);
-      const cap = i % 10 === 0 ? 'c:chat' : 'c:coding';
-      fleet.set(cap, (fleet.get(cap) ?? 0) + n);
+      fleet.set(idOf(i), n);
+      const cap = i % 10 === 0 ? 'chat' : 'coding';
+      fleetCaps.set(cap, (fleetCaps.get(cap) ?? 0) + n);
       pop.set(cap, (pop.get(cap) ?? 0) + n);
     }
-    writes.push({ type: opts.link.type, value: opts.link.value, ref, scale: scale.name, bucketStart, linked: true, fields: fleet });
-    writes.push({ type: 'population', value: '*', ref: 'population:*', scale: scale.name, bucketStart, linked: false, fields: pop });
+    writes.push({ type: opts.link.type, value: opts.link.value, ref, scale: scale.name, bucketStart, linked: true, capabilities: fleetCaps, members: null, youngMembers: fleet });
+    writes.push({ type: 'population', value: '*', ref: 'population:*', scale: scale.name, bucketStart, linked: false, capabilities: pop, members: null, youngMembers: null });
   }
   await store.apply({
     shards: [{ shard: 0, buckets: writes }],
