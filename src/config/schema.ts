@@ -55,7 +55,7 @@ export const configSchema = {
         maxMessageBytes: { type: 'integer', minimum: 64, default: 65536, description: 'messages larger than this are dead-lettered unparsed' },
         allowedLatenessMs: { type: 'integer', minimum: 0, default: 300000, description: 'events older than the partition watermark minus this are counted late and left out' },
         maxFutureMs: { type: 'integer', minimum: 0, default: 300000, description: 'events further than this ahead of the clock are dead-lettered' },
-        flushMaxEvents: { type: 'integer', minimum: 1, default: 50000, description: 'flush to the store (and commit) after this many events' },
+        flushMaxEvents: { type: 'integer', minimum: 1, default: 10000, description: 'flush to the store (and commit) after this many events; a flush\'s transient memory grows with it (docs/performance.md)' },
         flushIntervalMs: { type: 'integer', minimum: 1, default: 500, description: '... or after this long' },
         idlePartitionMs: { type: 'integer', minimum: 0, default: 10000, description: 'the overall watermark waits this long (wall clock) for an assigned partition that has shown no event yet, then leaves it out' },
         linkTypes: {

@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../config/config';
 import type { Logger } from '../log';
 import { LockstepError } from '../errors';
-import type { IngestPipeline } from './pipeline';
+import type { FlushReport, IngestPipeline } from './pipeline';
 
 /**
  * Feeds the input topic into the pipeline: a consumer group processing whole batches, committing
@@ -13,6 +13,9 @@ export class KafkaIngest {
   private consumer: Consumer;
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /** the flush started last, until the next one starts: true once durable and committed */
+  private outstanding: Promise<boolean> | null = null;
+  private commits: Promise<void> = Promise.resolve();
   private stopping = false;
   private running = false;
   private storeHealthy = true;
@@ -160,15 +163,53 @@ export class KafkaIngest {
     }
   }
 
-  private async flushAndCommit(heartbeat: (() => Promise<void>) | null): Promise<void> {
-    const report = await this.withStore(heartbeat, () => this.pipeline.flush());
-    if (report.commits.length === 0) return;
-    try {
-      await this.consumer.commitOffsets(report.commits);
-    } catch (err) {
-      // not fatal: the counters are in the store and guarded by markers, a redelivery counts nothing twice
-      this.log.warn({ err, commits: report.commits }, 'offset commit failed');
-    }
+  /**
+   * Starts a flush of what is pending and returns once the flush before it is durable and
+   * committed: the store writes one flush while this instance reads and builds the next, and no
+   * more than two are ever out. When a flush failed (the store is down), holds here, heartbeating,
+   * until everything pending is durable, as a batch always has. `wait` also waits for this one.
+   */
+  private async flushAndCommit(heartbeat: (() => Promise<void>) | null, wait = false): Promise<void> {
+    const previous = this.outstanding;
+    const current = this.startFlush();
+    this.outstanding = current;
+    const ok = (previous === null || (await previous)) && (!wait || (await current));
+    if (ok) return;
+    // a failed flush returns its events to pending; so does every flush sent after it
+    await current;
+    await this.withStore(heartbeat, async () => this.commit(await this.pipeline.flush()));
+    this.outstanding = null;
+  }
+
+  /** One flush, committed when durable; false when it failed (its events are pending again). */
+  private startFlush(): Promise<boolean> {
+    return this.pipeline.flush().then(
+      async (report) => {
+        if (!this.storeHealthy) this.log.info('window store reachable again; resuming');
+        this.storeHealthy = true;
+        await this.commit(report);
+        return true;
+      },
+      (err: unknown) => {
+        if (this.storeHealthy) this.log.error({ err }, 'window store unavailable; holding offsets and retrying');
+        this.storeHealthy = false;
+        return false;
+      },
+    );
+  }
+
+  /** Commits in the order flushes were started (a later flush's offsets are higher). */
+  private commit(report: FlushReport): Promise<void> {
+    if (report.commits.length === 0) return this.commits;
+    this.commits = this.commits.then(async () => {
+      try {
+        await this.consumer.commitOffsets(report.commits);
+      } catch (err) {
+        // not fatal: the counters are in the store and guarded by markers, a redelivery counts nothing twice
+        this.log.warn({ err, commits: report.commits }, 'offset commit failed');
+      }
+    });
+    return this.commits;
   }
 
   /** One batch, flush or rebalance step at a time. */
@@ -185,7 +226,7 @@ export class KafkaIngest {
     if (this.kafkaSilence) clearTimeout(this.kafkaSilence);
     this.stopping = true;
     this.consumer.pause([{ topic: this.config.kafka.inputTopic }]);
-    await this.exclusive(() => this.flushAndCommit(null)).catch((err) => this.log.error({ err }, 'final flush failed; uncommitted events will be redelivered'));
+    await this.exclusive(() => this.flushAndCommit(null, true)).catch((err) => this.log.error({ err }, 'final flush failed; uncommitted events will be redelivered'));
     await this.consumer.disconnect();
   }
 }

@@ -1,14 +1,15 @@
 import type { Config } from '../config/config';
 import type { Clock } from '../clock';
-import type { KeyType, LinkType, RequestEvent } from '../events/request-event';
+import type { LinkType } from '../events/request-event';
 import { decodeEvent, type DecoderOptions } from '../events/decode';
 import type { Metrics } from '../metrics/metrics';
 import { FlushBuilder } from '../windows/flush-builder';
+import type { Flush, WindowStore } from '../windows/store';
 import { WindowKeys } from '../windows/keys';
-import type { WindowStore } from '../windows/store';
 import { LockstepError } from '../errors';
 import { attributeLinks } from './links';
-import type { DeadLetter, DeadLetterSink } from './dead-letter';
+import type { DeadLetterSink } from './dead-letter';
+import { PendingBatch } from './pending-batch';
 
 /** Derives an account's behaviour links (MinHash/LSH band keys) from its stream of events. */
 export interface BehaviorLinker {
@@ -24,10 +25,10 @@ interface PartitionState {
   markers: number[] | null;
   /** max event time of counted events */
   watermark: number | null;
-  /** the watermark lateness is judged against during the current flush */
+  /** max event time of the events in the store (this instance's flushes that landed, or as read from it) */
+  durableWatermark: number | null;
+  /** the watermark lateness is judged against while the pending batch fills */
   flushWatermark: number | null;
-  /** last offset seen in the pending flush (-1 none) */
-  lastOffset: number;
 }
 
 export interface IncomingMessage {
@@ -40,6 +41,7 @@ export interface FlushReport {
   events: number;
   /** next offset to commit per partition */
   commits: { topic: string; partition: number; offset: string }[];
+  /** the durable watermark (durableWatermark()): the detector may judge event time up to it */
   watermark: number | null;
   /** the earliest event time in the flush (null when it counted no event) */
   earliest: number | null;
@@ -57,21 +59,17 @@ export class IngestPipeline {
   private readonly windowKeys: WindowKeys;
   private readonly linkTypes: ReadonlySet<LinkType>;
   private readonly decoderOptions: DecoderOptions;
-  // pending flush: parallel arrays, retained until the store has them (a conflict rebuilds from them)
-  private pendingEvents: RequestEvent[] = [];
-  private pendingEarliest: number | null = null;
-  private pendingFields: string[] = [];
-  private pendingOffsets: number[] = [];
-  /** links of the pending events, flat: event i's are entries [pendingLinkEnds[i-1], pendingLinkEnds[i]) */
-  private pendingLinkTypes: KeyType[] = [];
-  private pendingLinkValues: string[] = [];
-  private pendingLinkEnds: number[] = [];
-  private readonly emitLink = (type: LinkType, value: string): void => {
-    this.pendingLinkTypes.push(type);
-    this.pendingLinkValues.push(value);
-  };
-  private pendingLetters: DeadLetter[] = [];
-  private pendingSince: number | null = null;
+  /** what the next flush takes */
+  private pending = new PendingBatch();
+  private readonly emitLink = (type: LinkType, value: string): void => this.pending.addLink(type, value);
+  /**
+   * The flush sent last, while the store has not answered it: the next flush is built and sent
+   * meanwhile (so the store's work overlaps the building of the next), expecting the markers this
+   * one sets; it trusts its own answer only once this one succeeded.
+   */
+  private inFlight: Promise<boolean> | null = null;
+  /** resolves once the flush started last has sent its write (or given up) */
+  private lastSent: Promise<void> = Promise.resolve();
   private readonly flushListeners: ((r: FlushReport) => void)[] = [];
   /** partitions assigned to this instance, and since when (wall clock) */
   private assigned: { fields: Set<string>; since: number } | null = null;
@@ -103,13 +101,14 @@ export class IngestPipeline {
     const field = WindowKeys.partitionField(topic, partition);
     let p = this.partitions.get(field);
     if (!p) {
-      p = { topic, partition, field, markers: null, watermark: null, flushWatermark: null, lastOffset: -1 };
+      p = { topic, partition, field, markers: null, watermark: null, durableWatermark: null, flushWatermark: null };
       this.partitions.set(field, p);
     }
     if (p.markers !== null) return;
     const stored = await this.store.readPartition(field);
     p.markers = stored.markers;
     if (stored.watermark !== null && (p.watermark === null || stored.watermark > p.watermark)) p.watermark = stored.watermark;
+    if (stored.watermark !== null && (p.durableWatermark === null || stored.watermark > p.durableWatermark)) p.durableWatermark = stored.watermark;
     p.flushWatermark = p.watermark;
   }
 
@@ -117,18 +116,19 @@ export class IngestPipeline {
   ingest(topic: string, partition: number, msg: IncomingMessage): void {
     const field = WindowKeys.partitionField(topic, partition);
     const p = this.partitions.get(field);
-    if (!p || p.markers === null) throw new LockstepError('STORE_CONFLICT', `partition ${field} used before ensurePartition()`);
+    if (!p) throw new LockstepError('STORE_CONFLICT', `partition ${field} used before ensurePartition()`);
     const offset = Number(msg.offset);
-    if (offset > p.lastOffset) p.lastOffset = offset;
-    if (this.pendingSince === null) this.pendingSince = this.clock.now();
-    // already processed by a flush that reached the store (redelivery): its letters and metrics are done
-    const redelivered = offset <= p.markers[this.windowKeys.homeShard(partition)];
-    const decoded = decodeEvent(msg.value, this.decoderOptions, this.clock.now());
+    const now = this.clock.now();
+    this.pending.took(field, offset, now);
+    // already processed by a flush that reached the store (redelivery): its letters and metrics are
+    // done. Markers being re-read (after a failed flush) count as not processed: a letter may repeat.
+    const redelivered = p.markers !== null && offset <= p.markers[this.windowKeys.homeShard(partition)];
+    const decoded = decodeEvent(msg.value, this.decoderOptions, now);
     if (!decoded.ok) {
       if (redelivered) return;
       this.metrics.eventsTotal.inc({ result: 'invalid' });
       this.metrics.deadLetteredTotal.inc({ reason: decoded.reason });
-      this.pendingLetters.push({ topic, partition, offset: msg.offset, key: msg.key, value: msg.value, reason: decoded.reason, detail: decoded.detail });
+      this.pending.letters.push({ topic, partition, offset: msg.offset, key: msg.key, value: msg.value, reason: decoded.reason, detail: decoded.detail });
       return;
     }
     const e = decoded.event;
@@ -138,34 +138,27 @@ export class IngestPipeline {
     }
     if (p.watermark === null || e.ts > p.watermark) p.watermark = e.ts;
     if (!redelivered) this.metrics.eventsTotal.inc({ result: 'ok' });
-    this.pendingEvents.push(e);
-    if (this.pendingEarliest === null || e.ts < this.pendingEarliest) this.pendingEarliest = e.ts;
-    this.pendingFields.push(field);
-    this.pendingOffsets.push(offset);
-    this.addLinks(e);
-  }
-
-  private addLinks(e: RequestEvent): void {
+    this.pending.addEvent(e, field, offset);
     attributeLinks(e, this.linkTypes, this.emitLink);
     if (this.behavior !== null && this.linkTypes.has('behavior')) {
       for (const band of this.behavior.observe(e.accountId, e.ts, e.capability)) this.emitLink('behavior', band);
     }
-    this.pendingLinkEnds.push(this.pendingLinkTypes.length);
+    this.pending.endEvent();
   }
 
   get pendingCount(): number {
-    return this.pendingEvents.length + this.pendingLetters.length;
+    return this.pending.size;
   }
 
   /** True when the pending flush is large or old enough. */
   shouldFlush(): boolean {
-    if (this.pendingSince === null) return false;
-    return this.pendingEvents.length >= this.config.ingest.flushMaxEvents || this.clock.now() - this.pendingSince >= this.config.ingest.flushIntervalMs;
+    if (this.pending.since === null) return false;
+    return this.pending.events.length >= this.config.ingest.flushMaxEvents || this.clock.now() - this.pending.since >= this.config.ingest.flushIntervalMs;
   }
 
-  /** Tells the flush listeners the current watermark without a flush (nothing pending). */
+  /** Tells the flush listeners the durable watermark without a flush (nothing pending). */
   announceWatermark(): void {
-    const report: FlushReport = { events: 0, commits: [], watermark: this.watermark(), earliest: null };
+    const report: FlushReport = { events: 0, commits: [], watermark: this.durableWatermark(), earliest: null };
     if (report.watermark === null) return;
     for (const l of this.flushListeners) l(report);
   }
@@ -185,101 +178,158 @@ export class IngestPipeline {
    * before the others have caught up. A partition silent that long (empty) is left out.
    */
   watermark(): number | null {
+    return this.lowest((p) => p.watermark);
+  }
+
+  /**
+   * The watermark of what is in the store: as watermark(), over the events of flushes that landed.
+   * Flush reports carry it: with a flush in flight, events read since are not yet counted there.
+   */
+  durableWatermark(): number | null {
+    return this.lowest((p) => p.durableWatermark);
+  }
+
+  private lowest(of: (p: PartitionState) => number | null): number | null {
     let wm: number | null = null;
     const waiting = this.assigned !== null && this.clock.now() - this.assigned.since < this.config.ingest.idlePartitionMs;
     for (const field of this.assigned?.fields ?? this.partitions.keys()) {
       const p = this.partitions.get(field);
-      if (p === undefined || p.watermark === null) {
+      const pw = p === undefined ? null : of(p);
+      if (pw === null) {
         if (waiting) return null;
         continue;
       }
-      if (wm === null || p.watermark < wm) wm = p.watermark;
+      if (wm === null || pw < wm) wm = pw;
     }
     return wm;
   }
 
   /**
-   * Writes the pending flush: dead letters first, then the counters, so that nothing is committed
-   * before it is durable. Returns the offsets that may now be committed. Throws when the store is
-   * unreachable; the pending flush is kept and the next call retries it.
+   * Writes the pending batch: dead letters first, then the counters, so that nothing is committed
+   * before it is durable. Resolves, in the order the flushes were started, with the offsets that
+   * may now be committed. The counters are sent before the previous flush is answered (its markers
+   * taken as set); callers that await each flush (replay, the demo) never have two out. Throws
+   * when the store is unreachable or an earlier flush failed: the batch returns to pending and the
+   * next call retries it.
    */
   async flush(): Promise<FlushReport> {
-    const touched = [...this.partitions.values()].filter((p) => p.lastOffset >= 0);
-    if (touched.length === 0 && this.pendingLetters.length === 0) return { events: 0, commits: [], watermark: this.watermark(), earliest: null };
-    const started = process.hrtime.bigint();
-    if (this.pendingLetters.length > 0) {
-      await this.deadLetters.send(this.pendingLetters);
-      this.pendingLetters = [];
-    }
-    for (let attempt = 0; ; attempt++) {
-      const builder = new FlushBuilder(this.windowKeys, this.config.windows.scales, this.config.windows.youngAccountAgeMs);
-      for (const p of touched) {
-        if (p.markers === null) await this.ensurePartition(p.topic, p.partition);
-        builder.partition(p.field, p.partition, p.markers as number[], p.lastOffset, p.watermark);
-      }
-      for (let i = 0; i < this.pendingEvents.length; i++) {
-        builder.addLinks(this.pendingEvents[i], this.pendingFields[i], this.pendingOffsets[i], this.pendingLinkTypes, this.pendingLinkValues, i === 0 ? 0 : this.pendingLinkEnds[i - 1], this.pendingLinkEnds[i]);
-      }
-      const flush = builder.build({
-        maxMembersPerBucket: this.config.windows.maxMembersPerBucket,
-        candidateMinMembers: this.config.detector.minFleetSize,
-        lateness: this.config.ingest.allowedLatenessMs,
-      });
-      let result;
-      try {
-        result = await this.store.apply(flush);
-      } catch (cause) {
-        this.metrics.redisErrorsTotal.inc();
-        throw new LockstepError('STORE_UNAVAILABLE', `window store write failed: ${(cause as Error).message}`, { cause });
-      }
-      this.metrics.redisRoundtripsTotal.inc(result.roundtrips);
-      this.metrics.redisCommandsTotal.inc(result.commands);
-      if (result.membersCapped > 0) this.metrics.membersCappedTotal.inc(result.membersCapped);
-      // shards that took the write now hold `next` for each advanced partition
-      const conflicted = new Set(result.conflicts);
-      for (const [shard, advs] of flush.advances) {
-        if (conflicted.has(shard)) continue;
-        for (const a of advs) {
-          const p = this.partitions.get(a.field);
-          if (p?.markers) p.markers[shard] = a.next;
-        }
-      }
-      if (conflicted.size === 0) break;
-      this.metrics.storeConflictsTotal.inc(conflicted.size);
-      if (attempt >= MAX_CONFLICT_RETRIES) throw new LockstepError('STORE_CONFLICT', `flush kept conflicting on shards ${[...conflicted].join(',')}`);
-      // another writer advanced these partitions: read the markers again; the rebuild skips what it wrote
-      for (const p of touched) p.markers = null;
-    }
-    const events = this.pendingEvents.length;
-    const earliest = this.pendingEarliest;
-    this.pendingEarliest = null;
-    const commits = touched.map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.lastOffset + 1) }));
-    for (const p of touched) {
-      p.lastOffset = -1;
+    const batch = this.pending;
+    if (batch.lastOffsets.size === 0 && batch.letters.length === 0) return { events: 0, commits: [], watermark: this.durableWatermark(), earliest: null };
+    this.pending = new PendingBatch();
+    for (const field of batch.lastOffsets.keys()) {
+      const p = this.partitions.get(field);
+      if (!p) continue;
       p.flushWatermark = p.watermark;
+      batch.watermarks.set(field, p.watermark);
     }
-    this.pendingEvents = [];
-    this.pendingFields = [];
-    this.pendingOffsets = [];
-    this.pendingLinkTypes = [];
-    this.pendingLinkValues = [];
-    this.pendingLinkEnds = [];
-    this.pendingSince = null;
+    const previous = this.inFlight;
+    // writes reach the store in the order flushes start: a later one sent first would move the
+    // markers past the earlier one's events, which would then be skipped as already counted
+    const previousSent = this.lastSent;
+    let markSent = (): void => undefined;
+    this.lastSent = new Promise<void>((resolve) => (markSent = resolve));
+    const run = this.write(batch, previous, previousSent, markSent);
+    const settled = run.then(
+      () => true,
+      () => false,
+    );
+    this.inFlight = settled;
+    void settled.then(() => {
+      if (this.inFlight === settled) this.inFlight = null;
+    });
+    return run;
+  }
+
+  private async write(batch: PendingBatch, previous: Promise<boolean> | null, previousSent: Promise<void>, markSent: () => void): Promise<FlushReport> {
+    const started = process.hrtime.bigint();
+    try {
+      if (batch.letters.length > 0) {
+        await this.deadLetters.send(batch.letters);
+        batch.letters = [];
+      }
+      await previousSent;
+      for (let attempt = 0; ; attempt++) {
+        const flush = await this.build(batch);
+        const applying = this.store.apply(flush);
+        // the next flush, built while this one is in the store, expects the markers this one sets
+        this.assumeApplied(flush);
+        markSent();
+        if (previous !== null && !(await previous)) {
+          applying.catch(() => undefined);
+          throw new LockstepError('STORE_UNAVAILABLE', 'an earlier flush failed; this one is retried with it');
+        }
+        previous = null;
+        let result;
+        try {
+          result = await applying;
+        } catch (cause) {
+          this.metrics.redisErrorsTotal.inc();
+          throw new LockstepError('STORE_UNAVAILABLE', `window store write failed: ${(cause as Error).message}`, { cause });
+        }
+        this.metrics.redisRoundtripsTotal.inc(result.roundtrips);
+        this.metrics.redisCommandsTotal.inc(result.commands);
+        if (result.membersCapped > 0) this.metrics.membersCappedTotal.inc(result.membersCapped);
+        if (result.conflicts.length === 0) break;
+        this.metrics.storeConflictsTotal.inc(result.conflicts.length);
+        if (attempt >= MAX_CONFLICT_RETRIES) throw new LockstepError('STORE_CONFLICT', `flush kept conflicting on shards ${result.conflicts.join(',')}`);
+        // another writer advanced these partitions: read the markers again; the rebuild skips what it wrote
+        this.invalidatePartitions();
+      }
+    } catch (err) {
+      markSent();
+      // nothing of this batch is known to be in the store: back to pending, and every marker
+      // (some were assumed from flushes that did not land) is read again before the next build
+      this.pending.absorb(batch);
+      this.invalidatePartitions();
+      throw err;
+    }
+    const commits: FlushReport['commits'] = [];
+    for (const [field, offset] of batch.lastOffsets) {
+      const p = this.partitions.get(field);
+      if (!p) continue;
+      commits.push({ topic: p.topic, partition: p.partition, offset: String(offset + 1) });
+      const wm = batch.watermarks.get(field) ?? null;
+      if (wm !== null && (p.durableWatermark === null || wm > p.durableWatermark)) p.durableWatermark = wm;
+    }
     this.metrics.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    this.metrics.batchEvents.observe(events);
-    const wm = this.watermark();
+    this.metrics.batchEvents.observe(batch.events.length);
+    const wm = this.durableWatermark();
     if (wm !== null) {
       this.metrics.watermarkSeconds.set(wm / 1000);
       this.metrics.watermarkLagSeconds.set(Math.max(0, (this.clock.now() - wm) / 1000));
     }
     if (this.behavior !== null) this.metrics.behaviorAccountsTracked.set(this.behavior.size);
-    const report: FlushReport = { events, commits, watermark: wm, earliest };
+    const report: FlushReport = { events: batch.events.length, commits, watermark: wm, earliest: batch.earliest };
     for (const l of this.flushListeners) l(report);
     return report;
   }
 
-  /** Drops the state of partitions this instance no longer owns. */
-  forgetPartition(topic: string, partition: number): void {
-    this.partitions.delete(WindowKeys.partitionField(topic, partition));
+  /** The store write of a batch, against the partitions' current markers (read first where unknown). */
+  private async build(batch: PendingBatch): Promise<Flush> {
+    const builder = new FlushBuilder(this.windowKeys, this.config.windows.scales, this.config.windows.youngAccountAgeMs);
+    for (const [field, lastOffset] of batch.lastOffsets) {
+      const p = this.partitions.get(field);
+      if (!p) throw new LockstepError('STORE_CONFLICT', `partition ${field} flushed before ensurePartition()`);
+      if (p.markers === null) await this.ensurePartition(p.topic, p.partition);
+      builder.partition(field, p.partition, p.markers as number[], lastOffset, batch.watermarks.get(field) ?? null);
+    }
+    for (let i = 0; i < batch.events.length; i++) {
+      builder.addLinks(batch.events[i], batch.fields[i], batch.offsets[i], batch.linkTypes, batch.linkValues, i === 0 ? 0 : batch.linkEnds[i - 1], batch.linkEnds[i]);
+    }
+    return builder.build({
+      maxMembersPerBucket: this.config.windows.maxMembersPerBucket,
+      candidateMinMembers: this.config.detector.minFleetSize,
+      lateness: this.config.ingest.allowedLatenessMs,
+    });
+  }
+
+  /** Takes the flush's marker advances as stored; a conflict or failure has every marker read again. */
+  private assumeApplied(flush: Flush): void {
+    for (const [shard, advs] of flush.advances) {
+      for (const a of advs) {
+        const p = this.partitions.get(a.field);
+        if (p?.markers) p.markers[shard] = a.next;
+      }
+    }
   }
 }

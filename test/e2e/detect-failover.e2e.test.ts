@@ -16,7 +16,7 @@ import { fleetScenario } from './fleet-scenario';
  * same alert episodes: no alert is duplicated (a second alertId for a campaign already alerted),
  * none is missed, and no alert message is sent twice.
  */
-const scenario = fleetScenario(Date.now());
+const scenario = fleetScenario();
 const CUT = (scenario.start as number) + 2 * 3_600_000;
 
 describe('detector across instances: lease hand-over after SIGKILL', () => {

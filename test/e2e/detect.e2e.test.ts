@@ -14,7 +14,7 @@ import { fleetScenario } from './fleet-scenario';
  * surge, heavy developers in the log-normal tail) must raise the right alerts with the right
  * members, and the benign patterns no critical alert.
  */
-const scenario = fleetScenario(Date.now());
+const scenario = fleetScenario();
 
 describe('detector end to end: Kafka -> lockstep run (Redis) -> alert topic', () => {
   let kafka: KafkaCluster;
