@@ -56,8 +56,16 @@ function sumCaps(byCap: Readonly<Record<string, number>>): number {
   return n;
 }
 
-function addCaps(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
-  for (const k in from) into[k] = (into[k] ?? 0) + from[k];
+/** Adds a bucket's requests per capability into a running total. */
+export function addCapabilities(into: Record<string, number>, from: ReadonlyMap<string, number>): void {
+  // forEach with one module-level callback: the detector's hottest loop, no entry array or closure per call
+  capabilityTotals = into;
+  from.forEach(addCapability);
+}
+
+let capabilityTotals: Record<string, number> = {};
+function addCapability(count: number, capability: string): void {
+  capabilityTotals[capability] = (capabilityTotals[capability] ?? 0) + count;
 }
 
 /** The buckets an evaluation at `watermark` reads at one scale: complete buckets only, oldest first. */
@@ -85,7 +93,7 @@ export interface PopulationView {
 export function populationView(population: BucketData[], cfg: Config['detector']): PopulationView {
   const byCap: Record<string, number> = {};
   const perBucket = population.map((b) => {
-    addCaps(byCap, b.byCapability);
+    addCapabilities(byCap, b.byCapability);
     return b.requests;
   });
   let seen = 0;
@@ -117,7 +125,7 @@ export function assessFleet(
 
   // capability mix and volume first: they need no per-member work
   const byCap: Record<string, number> = {};
-  for (let t = 0; t < n; t++) if (buckets[t].requests > 0) addCaps(byCap, buckets[t].byCapability);
+  for (let t = 0; t < n; t++) if (buckets[t].requests > 0) addCapabilities(byCap, buckets[t].byCapability);
   const popCap = population.byCap;
   const requests = sumCaps(byCap);
 
@@ -162,16 +170,17 @@ export function assessFleet(
   while (firstActive < n && buckets[firstActive].requests === 0) firstActive++;
   const span = n - firstActive;
   // members' totals and their per-bucket rows over the active span, in one pass over the buckets
+  const excluding = excluded.size > 0;
   const members = new Map<string, number>();
-  const rows = new Map<string, Float64Array>();
+  const rows = new Map<string, number[]>();
   const young = new Set<string>();
   for (let t = 0; t < n; t++) {
     for (const [a, c] of buckets[t].members) {
-      if (excluded.has(a)) continue;
+      if (excluding && excluded.has(a)) continue;
       members.set(a, (members.get(a) ?? 0) + c);
       if (t < firstActive) continue;
       let row = rows.get(a);
-      if (row === undefined) rows.set(a, (row = new Float64Array(span)));
+      if (row === undefined) rows.set(a, (row = new Array<number>(span).fill(0)));
       row[t - firstActive] += c;
     }
     for (const a of buckets[t].young) young.add(a);
@@ -188,8 +197,8 @@ export function assessFleet(
   const bound = combineScore({ burst: burst.score, synchrony: 1, targeting, size: sizeScore(members.size, 1, cfg.minFleetSize), linkRarity: rarity }, weights);
   if (span >= MIN_SYNCHRONY_BUCKETS && bound * freshnessFactor(1, cfg) >= cfg.thresholds.warning) {
     const ranked = [...members.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
-    const noActivity = new Float64Array(span);
-    const rowOf = (a: string): Float64Array => rows.get(a) ?? noActivity;
+    const noActivity = new Array<number>(span).fill(0);
+    const rowOf = (a: string): number[] => rows.get(a) ?? noActivity;
     const matrix = ranked.slice(0, SYNCHRONY_SAMPLE).map(([a]) => rowOf(a));
     chi = golombRinzelChi(matrix);
     corr = meanPairwiseCorrelation(matrix, CORRELATION_PAIRS, mulberry32(matrix.length));

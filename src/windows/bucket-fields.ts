@@ -2,7 +2,7 @@ import type { BucketData } from './store';
 
 const NO_MEMBERS: ReadonlyMap<string, number> = new Map();
 const NO_YOUNG: ReadonlySet<string> = new Set();
-const NO_CAPABILITIES: Readonly<Record<string, number>> = Object.freeze({});
+const NO_CAPABILITIES: ReadonlyMap<string, number> = new Map();
 
 /** A bucket with nothing in it: what a store returns for a bucket no event reached. Shares its empty collections. */
 export function emptyBucket(start: number): BucketData {
@@ -11,7 +11,7 @@ export function emptyBucket(start: number): BucketData {
 
 /** Decodes one bucket hash (the layout in keys.ts) into BucketData. */
 export function decodeBucket(start: number, fields: Iterable<[string, string | number]>): BucketData {
-  const byCapability: Record<string, number> = {};
+  const byCapability = new Map<string, number>();
   const members = new Map<string, number>();
   const young = new Set<string>();
   let requests = 0;
@@ -22,7 +22,7 @@ export function decodeBucket(start: number, fields: Iterable<[string, string | n
     if (f.length > 2 && f.charCodeAt(1) === 58 /* ':' */) {
       const name = f.slice(2);
       if (kind === 99 /* c */) {
-        byCapability[name] = (byCapability[name] ?? 0) + v;
+        byCapability.set(name, (byCapability.get(name) ?? 0) + v);
         requests += v;
       } else if (kind === 109 /* m */) members.set(name, (members.get(name) ?? 0) + v);
       else if (kind === 121 /* y */) {

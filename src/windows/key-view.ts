@@ -29,7 +29,7 @@ export async function readKeyView(store: WindowStore, cfg: Config, type: KeyType
     const members = new Map<string, number>();
     let requests = 0;
     for (const b of buckets) {
-      for (const [cap, n] of Object.entries(b.byCapability)) {
+      for (const [cap, n] of b.byCapability) {
         byCapability[cap] = (byCapability[cap] ?? 0) + n;
         requests += n;
       }

@@ -9,7 +9,7 @@ import { emptyBucket, parseRef } from './bucket-fields';
  * detector reads it again and again without decoding anything.
  */
 interface MemoryBucket extends BucketData {
-  byCapability: Record<string, number>;
+  byCapability: Map<string, number>;
   requests: number;
   members: Map<string, number>;
   young: Set<string>;
@@ -82,7 +82,7 @@ export class MemoryWindowStore implements WindowStore {
         let b = byValue.get(bw.value);
         if (!b) {
           // most buckets (every account's and the population's) never get a member: they share empty collections
-          b = { start: bw.bucketStart, byCapability: {}, requests: 0, members: NO_MEMBERS, young: NO_YOUNG, overflow: 0, distinct: 0, fields: 0, youngRequests: null };
+          b = { start: bw.bucketStart, byCapability: new Map(), requests: 0, members: NO_MEMBERS, young: NO_YOUNG, overflow: 0, distinct: 0, fields: 0, youngRequests: null };
           byValue.set(bw.value, b);
         }
         this.add(b, bw, flush.maxMembersPerBucket, result);
@@ -95,7 +95,7 @@ export class MemoryWindowStore implements WindowStore {
 
   private add(b: MemoryBucket, bw: BucketWrite, maxMembers: number, result: ApplyResult): void {
     for (const [cap, inc] of bw.capabilities) {
-      b.byCapability[cap] = (b.byCapability[cap] ?? 0) + inc;
+      b.byCapability.set(cap, (b.byCapability.get(cap) ?? 0) + inc);
       b.requests += inc;
     }
     if (b.members === NO_MEMBERS && (bw.members !== null || bw.youngMembers !== null)) b.members = new Map();

@@ -78,7 +78,8 @@ export interface ApplyResult {
  */
 export interface BucketData {
   readonly start: number;
-  readonly byCapability: Readonly<Record<string, number>>;
+  /** capability -> requests (a Map: the detector walks thousands of these per tick, and a Map's iteration is cheap) */
+  readonly byCapability: ReadonlyMap<string, number>;
   /** requests in this bucket (the sum of byCapability) */
   readonly requests: number;
   /** accountId -> requests in this bucket */

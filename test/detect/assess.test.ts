@@ -9,7 +9,7 @@ const POP_MIX = { coding: 400, chat: 350, creative: 100, translation: 50, agenti
 
 function bucket(start: number, byCapability: Record<string, number>, members: [string, number][] = [], young: string[] = []): BucketData {
   const requests = Object.values(byCapability).reduce((a, b) => a + b, 0);
-  return { start, byCapability, requests, members: new Map(members), young: new Set(young), overflow: 0, distinct: members.length };
+  return { start, byCapability: new Map(Object.entries(byCapability)), requests, members: new Map(members), young: new Set(young), overflow: 0, distinct: members.length };
 }
 
 function population(scaleBy = (_t: number) => 1): PopulationView {

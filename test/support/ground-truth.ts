@@ -166,7 +166,7 @@ export async function populationTotal(target: RedisTarget, t0: number): Promise<
     const hour = SCALES[1];
     const start = t0 - (t0 % hour.bucketMs);
     const [buckets] = await store.readBuckets([{ type: 'population', value: '*' }], hour, start, start + 4 * hour.bucketMs);
-    return buckets.reduce((n, b) => n + Object.values(b.byCapability).reduce((x, y) => x + y, 0), 0);
+    return buckets.reduce((n, b) => n + b.requests, 0);
   } finally {
     client.disconnect();
   }

@@ -35,6 +35,6 @@ describe('memory store expiry', () => {
     // 3 keys (account, population, asn) x (5 buckets + 1 grace)
     expect(store.bucketCount).toBe(3 * 7);
     const [asn] = await store.readBuckets([{ type: 'asn', value: '1' }], cfg.windows.scales[0], 0, 19 * 60000);
-    expect(asn.filter((x) => Object.keys(x.byCapability).length > 0).map((x) => x.start / 60000)).toEqual([13, 14, 15, 16, 17, 18, 19]);
+    expect(asn.filter((x) => x.byCapability.size > 0).map((x) => x.start / 60000)).toEqual([13, 14, 15, 16, 17, 18, 19]);
   });
 });

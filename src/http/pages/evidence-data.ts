@@ -1,9 +1,8 @@
 import type { Config, ScaleConfig } from '../../config/config';
 import type { Alert, Link } from '../../alerts/alert';
 import type { BucketData, KeyRef, WindowStore } from '../../windows/store';
-import { recentBuckets } from '../../detect/assess';
 import { ewmaUpdate, type Ewma } from '../../detect/stats';
-import { BASELINE_ALPHA } from '../../detect/assess';
+import { addCapabilities, BASELINE_ALPHA, recentBuckets } from '../../detect/assess';
 
 /** Rows in the heatmap: enough to see bands, few enough to stay small and fast for any fleet size. */
 export const HEATMAP_MAX_ROWS = 60;
@@ -70,16 +69,6 @@ export function sampleRanked<T>(ranked: readonly T[], max: number): T[] {
   return out;
 }
 
-function total(byCap: Readonly<Record<string, number>>): number {
-  let n = 0;
-  for (const k in byCap) n += byCap[k];
-  return n;
-}
-
-function addInto(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
-  for (const k in from) into[k] = (into[k] ?? 0) + from[k];
-}
-
 /** One store round trip: the population and every link of the alert over the evidence window. */
 export async function readEvidence(store: WindowStore, config: Config, alert: Alert): Promise<EvidenceData> {
   const { scale, first, last } = evidenceWindow(config, alert);
@@ -98,8 +87,8 @@ export function buildEvidence(alert: Alert, scale: ScaleConfig, population: Buck
   const primary = perLink[0] ?? [];
   const recentFrom = Math.max(0, n - recentBuckets(scale));
 
-  const fleetRate = primary.map((b) => total(b.byCapability));
-  const popRate = population.map((b) => total(b.byCapability));
+  const fleetRate = primary.map((b) => b.requests);
+  const popRate = population.map((b) => b.requests);
   const baseline: (number | null)[] = [];
   let ewma: Ewma | null = null;
   let fleetBase = 0;
@@ -117,8 +106,8 @@ export function buildEvidence(alert: Alert, scale: ScaleConfig, population: Buck
 
   const fleetCapabilities: Record<string, number> = {};
   const populationCapabilities: Record<string, number> = {};
-  for (const b of primary) addInto(fleetCapabilities, b.byCapability);
-  for (const b of population) addInto(populationCapabilities, b.byCapability);
+  for (const b of primary) addCapabilities(fleetCapabilities, b.byCapability);
+  for (const b of population) addCapabilities(populationCapabilities, b.byCapability);
 
   const listedSet = new Set(alert.accounts);
   const linkShares: LinkShare[] = links.map((link, i) => {
@@ -127,7 +116,7 @@ export function buildEvidence(alert: Alert, scale: ScaleConfig, population: Buck
     let requests = 0;
     for (const b of perLink[i]) {
       for (const a of b.members.keys()) seen.add(a);
-      requests += total(b.byCapability);
+      requests += b.requests;
     }
     let listedOnLink = 0;
     for (const a of seen) if (listedSet.has(a)) listedOnLink++;
