@@ -59,3 +59,20 @@ describe('bench smoke', () => {
     expect(Object.keys(report.redisCommandMix as Json)).toContain('evalsha');
   });
 });
+
+describe('store-write bench smoke', () => {
+  it('prints one row per flush size with plausible figures', async () => {
+    const bench = join(__dirname, '..', '..', 'dist', 'bench', 'store-write.bench.js');
+    const { stdout } = await execFileAsync(process.execPath, [bench, '--events', '3000', '--flush', '1000,500'], { timeout: 120_000 });
+    const rows = stdout.split('\n').filter((l) => /^\d+ \|/.test(l)).map((l) => l.split(' | ').map(Number));
+    expect(rows.map((r) => r[0])).toEqual([1000, 500]);
+    for (const [, eventsPerSec, lockstepCpu, redisCpu, commands, rss] of rows) {
+      expect(eventsPerSec).toBeGreaterThan(0);
+      expect(lockstepCpu).toBeGreaterThan(0);
+      expect(redisCpu).toBeGreaterThan(0);
+      // every event touches several hash fields inside the script
+      expect(commands).toBeGreaterThan(1);
+      expect(rss).toBeGreaterThan(20);
+    }
+  }, 150_000);
+});
