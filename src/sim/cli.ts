@@ -101,6 +101,8 @@ export async function runSimulateCommand(argv: string[], io: CommandIo): Promise
     if (out !== io.stdout) await finish(out);
     return 0;
   } catch (err) {
+    // the reader closed the pipe (`lockstep simulate ... | head`): it has what it wanted
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
     const code = err instanceof LockstepError ? ` [${err.code}]` : '';
     io.stderr.write(`lockstep simulate: ${(err as Error).message}${code}\n`);
     return 1;

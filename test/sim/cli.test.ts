@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { capturedIo as io } from '../support/captured-io';
 import { runSimulateCommand } from '../../src/sim/cli';
 import { labelsOf } from '../../src/sim/generate';
@@ -28,6 +29,22 @@ describe('lockstep simulate', () => {
     const t = io();
     expect(await runSimulateCommand(['--scenario', 'small'], t)).toBe(0);
     expect(t.out().split('\n').length).toBeGreaterThan(10000);
+  });
+
+  it('stops quietly, with status 0, when the reader closes the pipe (simulate | head)', async () => {
+    const stdout = new PassThrough();
+    const captured = io();
+    stdout.once('data', () => {
+      // what a pipe whose reader exited does on the next write
+      stdout.write = (() => {
+        const err = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+        process.nextTick(() => stdout.emit('error', err));
+        return false;
+      }) as typeof stdout.write;
+    });
+    const status = await runSimulateCommand(['--scenario', 'small'], { stdout, stderr: captured.stderr });
+    expect(status).toBe(0);
+    expect(captured.err()).toBe('');
   });
 
   it('lists named scenarios', async () => {
