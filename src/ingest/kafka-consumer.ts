@@ -191,7 +191,8 @@ export class KafkaIngest {
         return true;
       },
       (err: unknown) => {
-        if (this.storeHealthy) this.log.error({ err }, 'window store unavailable; holding offsets and retrying');
+        // retried (or, if it is no outage, raised) by flushAndCommit, which classifies it
+        if (this.storeHealthy) this.log.error({ err }, 'flush failed; holding offsets and retrying');
         this.storeHealthy = false;
         return false;
       },
