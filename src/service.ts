@@ -29,6 +29,7 @@ import { registerEvidencePages } from './http/pages';
 import { createEnforcement } from './enforce';
 import { startConsumerLagMonitor } from './metrics/consumer-lag';
 import { windowBuckets } from './detect/assess';
+import { InputWatermark } from './detect/input-watermark';
 
 /** Alertmanager forgets a firing alert that is not re-sent; lockstep re-sends this often (wall clock). */
 const ALERTMANAGER_RESEND_MS = 60_000;
@@ -94,7 +95,19 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
     : null;
 
   const ingest = kafka ? new KafkaIngest(kafka, config, pipeline, log.child({ component: 'ingest' })) : null;
-  if (ingest) pipeline.onFlush((r) => void detector.maybeEvaluate(r.watermark, r.earliest));
+  if (ingest) {
+    // judge no further than the slowest partition of the topic, whoever reads it (input-watermark.ts)
+    const input = new InputWatermark(store, config.kafka.inputTopic, config.detector.partitionStallMs, clock);
+    pipeline.onFlush((r) => {
+      if (r.watermark === null || config.detector.partitionStallMs === 0) return void detector.maybeEvaluate(r.watermark, r.earliest);
+      const local = r.watermark;
+      void input.read().then(
+        (all) => detector.maybeEvaluate(all === null ? local : Math.min(local, all), r.earliest),
+        // the store is unreachable: judge nothing now, the next flush asks again
+        () => undefined,
+      );
+    });
+  }
 
   const router = new Router();
   const ready = async (): Promise<boolean> => {

@@ -60,6 +60,7 @@ export interface Config {
     highValueCapabilities: string[];
     minFleetSize: number;
     evaluationIntervalMs: number;
+    partitionStallMs: number;
     leaseTtlMs: number;
     holdEvaluations: number;
     quietPeriodMs: number;
@@ -141,6 +142,9 @@ export function buildConfig(raw: Record<string, unknown>): Config {
   const cfg = candidate as unknown as Config;
   if (cfg.detector.thresholds.warning > cfg.detector.thresholds.critical) {
     throw new LockstepError('CONFIG_INVALID', 'invalid config: detector.thresholds.warning must not exceed detector.thresholds.critical', { field: 'detector.thresholds.warning' });
+  }
+  if (cfg.detector.partitionStallMs > 0 && cfg.detector.partitionStallMs <= cfg.kafka.sessionTimeoutMs) {
+    throw new LockstepError('CONFIG_INVALID', 'invalid config: detector.partitionStallMs must exceed kafka.sessionTimeoutMs (or be 0: no wait)', { field: 'detector.partitionStallMs' });
   }
   const names = new Set<string>();
   cfg.windows.scales.forEach((s, i) => {

@@ -42,7 +42,22 @@ export class WindowKeys {
 
   /** field of the applied hash holding a partition's last offset */
   static partitionField(topic: string, partition: number): string {
-    return `${topic}/${partition}`;
+    return `${WindowKeys.partitionFieldPrefix(topic)}${partition}`;
+  }
+
+  /** what every partition field of a topic starts with */
+  static partitionFieldPrefix(topic: string): string {
+    return `${topic}/`;
+  }
+
+  /** field of the applied hash holding a partition's watermark (on its home shard) */
+  static watermarkField(partitionField: string): string {
+    return partitionField + WATERMARK_SUFFIX;
+  }
+
+  /** the partition field a watermark field belongs to, or null for a marker field */
+  static partitionOfWatermark(field: string): string | null {
+    return field.endsWith(WATERMARK_SUFFIX) ? field.slice(0, -WATERMARK_SUFFIX.length) : null;
   }
 
   /** home shard of a partition: where its watermark is kept */
@@ -50,6 +65,8 @@ export class WindowKeys {
     return partition % this.shards;
   }
 }
+
+const WATERMARK_SUFFIX = '|wm';
 
 /** 32-bit FNV-1a over "type:value", without allocating the joined string. */
 export function fnv1a(type: string, value: string): number {

@@ -73,7 +73,7 @@ export class MemoryWindowStore implements WindowStore {
         continue;
       }
       for (const a of advances) markers.set(a.field, a.next);
-      for (const [field, wm] of flush.watermarks.get(w.shard) ?? []) markers.set(field + '|wm', wm);
+      for (const [field, wm] of flush.watermarks.get(w.shard) ?? []) markers.set(WindowKeys.watermarkField(field), wm);
       this.applied.set(w.shard, markers);
       for (const bw of w.buckets) {
         const slot = this.slot(bw.scale, bw.bucketStart);
@@ -140,10 +140,21 @@ export class MemoryWindowStore implements WindowStore {
     for (let s = 0; s < this.keys.shards; s++) {
       const m = this.applied.get(s);
       markers.push(m?.get(field) ?? -1);
-      const wm = m?.get(field + '|wm');
+      const wm = m?.get(WindowKeys.watermarkField(field));
       if (wm !== undefined) watermark = wm;
     }
     return { markers, watermark };
+  }
+
+  async readWatermarks(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const markers of this.applied.values()) {
+      for (const [field, v] of markers) {
+        const partition = WindowKeys.partitionOfWatermark(field);
+        if (partition !== null) out.set(partition, v);
+      }
+    }
+    return out;
   }
 
   async readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]> {

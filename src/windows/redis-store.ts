@@ -148,10 +148,23 @@ export class RedisWindowStore implements WindowStore {
     const reads: Promise<string | null>[] = [];
     for (let s = 0; s < this.keys.shards; s++) reads.push(this.client.hget(this.keys.applied(s), field));
     const wmReads: Promise<string | null>[] = [];
-    for (let s = 0; s < this.keys.shards; s++) wmReads.push(this.client.hget(this.keys.applied(s), field + '|wm'));
+    for (let s = 0; s < this.keys.shards; s++) wmReads.push(this.client.hget(this.keys.applied(s), WindowKeys.watermarkField(field)));
     const [markers, wms] = await Promise.all([Promise.all(reads), Promise.all(wmReads)]);
     const wm = wms.find((x) => x !== null);
     return { markers: markers.map((m) => (m === null ? -1 : Number(m))), watermark: wm == null ? null : Number(wm) };
+  }
+
+  async readWatermarks(): Promise<Map<string, number>> {
+    const reads: Promise<Record<string, string>>[] = [];
+    for (let s = 0; s < this.keys.shards; s++) reads.push(this.client.hgetall(this.keys.applied(s)));
+    const out = new Map<string, number>();
+    for (const fields of await Promise.all(reads)) {
+      for (const [field, v] of Object.entries(fields)) {
+        const partition = WindowKeys.partitionOfWatermark(field);
+        if (partition !== null) out.set(partition, Number(v));
+      }
+    }
+    return out;
   }
 
   async readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]> {

@@ -103,6 +103,8 @@ export interface WindowStore {
   apply(flush: Flush): Promise<ApplyResult>;
   /** Markers of one partition on every shard (-1 where none), and its stored watermark. */
   readPartition(field: string): Promise<{ markers: number[]; watermark: number | null }>;
+  /** The stored watermark of every input partition any writer flushed: partition field -> ms. */
+  readWatermarks(): Promise<Map<string, number>>;
   /** Buckets [fromStart, toStart] of each key at one scale, in one round trip; missing buckets are empty. */
   readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]>;
   /** Keys whose bucket reached candidateMinMembers in any of the given buckets of a scale (the detector's work list). */

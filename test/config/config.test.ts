@@ -48,6 +48,8 @@ describe('config', () => {
     expectConfigError(() => loadConfig({ HTTP_PORT: 'eighty' }), 'HTTP_PORT');
     expectConfigError(() => defaultConfig({ http: { port: 70000 } }), 'http.port');
     expectConfigError(() => defaultConfig({ detector: { thresholds: { warning: 0.9, critical: 0.5 } } }), 'detector.thresholds.warning');
+    expectConfigError(() => defaultConfig({ kafka: { sessionTimeoutMs: 60000 }, detector: { partitionStallMs: 30000 } }), 'detector.partitionStallMs');
+    expect(defaultConfig({ kafka: { sessionTimeoutMs: 60000 }, detector: { partitionStallMs: 0 } }).detector.partitionStallMs).toBe(0);
     expectConfigError(() => defaultConfig({ kafka: { brokerz: [] } }), 'kafka.brokerz');
     expectConfigError(() => defaultConfig({ windows: { scales: [{ name: '1m', bucketMs: 60000 }] } }), 'windows.scales.0.buckets');
     expectConfigError(() => defaultConfig({ windows: { scales: [{ name: 'a', bucketMs: 60000, buckets: 2 }, { name: 'a', bucketMs: 120000, buckets: 2 }] } }), 'windows.scales.1.name');

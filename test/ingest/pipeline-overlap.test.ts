@@ -29,6 +29,7 @@ class OrderedStore {
       kind: 'memory',
       apply: (flush: Flush) => this.apply(flush),
       readPartition: (f) => inner.readPartition(f),
+      readWatermarks: () => inner.readWatermarks(),
       readBuckets: (k, s, a, b) => inner.readBuckets(k, s, a, b),
       readCandidates: (s, t) => inner.readCandidates(s, t),
       ping: () => inner.ping(),

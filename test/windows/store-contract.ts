@@ -91,6 +91,17 @@ export function describeWindowStore(name: string, make: (cfg: Config) => Promise
       expect(Object.fromEntries(b.byCapability)).toEqual({ coding: 1 });
     });
 
+    it('lists the stored watermark of every partition any writer flushed', async () => {
+      expect(await fx.store.readWatermarks()).toEqual(new Map());
+      await fx.store.apply(buildFlush([{ e: ev(5, 'a1', 'coding'), offset: 3, links: [ip] }], none()));
+      const other = WindowKeys.partitionField('llm.requests', 1);
+      const b = new FlushBuilder(keys, cfg.windows.scales, cfg.windows.youngAccountAgeMs);
+      b.partition(other, 1, none(), 7, T0 + 9_000);
+      b.add(ev(9, 'a2', 'chat'), other, 7, []);
+      await fx.store.apply(b.build({ maxMembersPerBucket: cfg.windows.maxMembersPerBucket, candidateMinMembers: cfg.detector.minFleetSize, lateness: cfg.ingest.allowedLatenessMs }));
+      expect(await fx.store.readWatermarks()).toEqual(new Map([[FIELD, T0 + 5_000], [other, T0 + 9_000]]));
+    });
+
     it('leaves out events a shard already holds, so a redelivered batch counts once', async () => {
       const batch = [0, 1, 2, 3].map((i) => ({ e: ev(i, `a${i}`, 'coding'), offset: i, links: [ip] }));
       await fx.store.apply(buildFlush(batch.slice(0, 2), none()));
