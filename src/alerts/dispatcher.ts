@@ -107,6 +107,9 @@ export function alertmanagerPayload(a: Alert, opts: { runbookUrl: string; now: n
     fleet: a.fleetId,
     // the link type that opened the episode: a stable label, so one alert stays one Alertmanager alert
     link_type: linkTypeOfFleet(a.fleetId) ?? a.link.type,
+    // the episode: a fleet that resolves and fires again is a new page, and the first one's
+    // resolution must not be overridden by the second's firing (same labels = same Alertmanager alert)
+    alert_id: a.alertId,
     service: 'lockstep',
   };
   const annotations: Record<string, string> = {

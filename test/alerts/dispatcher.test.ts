@@ -60,7 +60,7 @@ describe('alertmanagerPayload', () => {
   it('carries the labels and annotations on-call needs, and ends resolved alerts', () => {
     const now = Date.UTC(2026, 0, 1, 2);
     const [firing] = alertmanagerPayload(alert('a1'), { runbookUrl: 'https://x/README.md#runbook', now, resendMs: 60_000 }) as Record<string, Record<string, string>>[];
-    expect(firing.labels).toEqual({ alertname: 'DistillationFleet', severity: 'critical', fleet: 'fl_x', link_type: 'payment', service: 'lockstep' });
+    expect(firing.labels).toEqual({ alertname: 'DistillationFleet', severity: 'critical', fleet: 'fl_x', link_type: 'payment', alert_id: 'a1', service: 'lockstep' });
     expect(firing.annotations.summary).toContain('2 accounts via payment pm_1');
     expect(firing.annotations.description).toContain('ip_prefix=203.0.113.0/24');
     expect(firing.annotations.runbook_url).toBe('https://x/README.md#runbook');
@@ -68,6 +68,17 @@ describe('alertmanagerPayload', () => {
     expect(Date.parse(firing.endsAt as unknown as string)).toBeGreaterThan(now);
     const [resolved] = alertmanagerPayload(alert('a1', 'resolved'), { runbookUrl: '', now, resendMs: 60_000 }) as Record<string, unknown>[];
     expect(resolved.endsAt).toBe(new Date(now).toISOString());
+  });
+
+  it('makes each episode of a fleet its own Alertmanager alert, so one\'s resolution is not overridden by the next one firing', () => {
+    const now = Date.UTC(2026, 0, 1, 2);
+    const labelsOf = (a: ReturnType<typeof alert>): Record<string, string> => (alertmanagerPayload(a, { runbookUrl: '', now, resendMs: 60_000 }) as { labels: Record<string, string> }[])[0].labels;
+    const first = labelsOf(alert('a1', 'resolved'));
+    const second = labelsOf(alert('a2'));
+    expect(first.fleet).toBe(second.fleet);
+    expect(first).not.toEqual(second);
+    // re-emits of one episode keep its labels
+    expect(labelsOf({ ...alert('a1'), accountCount: 9 })).toEqual(labelsOf(alert('a1')));
   });
 
   it('never starts after it ends, even when event time runs ahead of the clock', () => {

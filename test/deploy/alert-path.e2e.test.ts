@@ -121,7 +121,7 @@ describe('the real alert path: lockstep -> Prometheus rules + lockstep alerts ->
   test("lockstep's own DistillationFleet alert reaches the pager with fleet, evidence link and runbook", async () => {
     const alerts = await waitOrExplain(() => (received('DistillationFleet').length > 0 ? received('DistillationFleet') : null), 45_000, 'DistillationFleet at the webhook');
     const alert = alerts.find((a) => a.labels.severity === 'critical') ?? alerts[0];
-    expect(alert.labels).toEqual({ alertname: 'DistillationFleet', severity: expect.stringMatching(/^(critical|warning)$/), fleet: expect.stringMatching(/.+/), link_type: expect.any(String), service: 'lockstep' });
+    expect(alert.labels).toEqual({ alertname: 'DistillationFleet', severity: expect.stringMatching(/^(critical|warning)$/), fleet: expect.stringMatching(/.+/), link_type: expect.any(String), alert_id: alert.annotations.alert_id, service: 'lockstep' });
     expect(LINK_TYPES).toContain(alert.labels.link_type);
     expect(alert.annotations.summary).toMatch(new RegExp(`^${alert.labels.severity} distillation fleet: \\d+ accounts via ${alert.labels.link_type} `));
     expect(alert.annotations.description).toMatch(/alertId \S+\.$/);
