@@ -19,6 +19,25 @@ import { fleetScenario } from './fleet-scenario';
 const scenario = fleetScenario();
 const CUT = (scenario.start as number) + 2 * 3_600_000;
 
+/**
+ * Waits until an instance's judged event time has stopped moving (2 s unchanged) and its alert
+ * messages have left for the topic; returns the event time judged, in seconds.
+ */
+async function evaluationSettled(p: LockstepProcess): Promise<number> {
+  let last = -1;
+  let still = 0;
+  await waitFor(
+    async () => {
+      const now = await p.metric('lockstep_detector_evaluated_seconds');
+      still = now === last ? still + 1 : 0;
+      last = now;
+      return still >= 4 && (await p.metric('lockstep_alert_sink_queue_depth{sink="kafka"}')) === 0;
+    },
+    { timeoutMs: 30_000, intervalMs: 500, what: 'the evaluation to settle and its alerts to be sent' },
+  );
+  return last;
+}
+
 describe('detector across instances: lease hand-over after SIGKILL', () => {
   let kafka: KafkaCluster;
   let redis: RedisServer;
@@ -46,6 +65,9 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
       // the lease holder is the instance whose detector has alerts
       const holder = await waitFor(async () => ((await alertsOf(a)).length > 0 ? a : (await alertsOf(b)).length > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 500, what: 'alerts before the kill' });
       const survivor = holder === a ? b : a;
+      // killed once it has judged what it read and its messages left: an alert message still queued
+      // at a SIGKILL is lost (docs/resilience.md), which is not what this test is about
+      await evaluationSettled(holder);
       const before = await alertsOf(holder);
       await holder.kill();
       procs.splice(procs.indexOf(holder), 1);
@@ -112,14 +134,7 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
       await waitFor(async () => (await holder.metric('lockstep_watermark_seconds')) * 1000 >= CUT + 30 * 60_000, { timeoutMs: 15_000, intervalMs: 250, what: "the holder's own partitions past the cut" });
       // ... and, once its catch-up has settled, has judged no tick beyond the data the dead member's
       // partitions have in Redis (without the wait it went on to the end of its own partitions' data)
-      let last = -1;
-      let still = 0;
-      await waitFor(async () => {
-        const now = await evaluated(holder);
-        still = now === last ? still + 1 : 0;
-        last = now;
-        return still >= 4;
-      }, { timeoutMs: 12_000, intervalMs: 500, what: "the holder's evaluation to settle" });
+      const last = await evaluationSettled(holder);
       expect(/"assignment":\{"fo\.requests":\[0,1,2,3,4,5,6,7\]\}/.test(holder.logs())).toBe(false);
       expect(last * 1000).toBeGreaterThan(CUT - 10 * 60_000);
       expect(last * 1000).toBeLessThan(CUT + 2 * 60_000);
