@@ -92,7 +92,7 @@ export const configSchema = {
         highValueCapabilities: { type: 'array', items: { type: 'string' }, default: ['coding', 'agentic'] },
         minFleetSize: { type: 'integer', minimum: 2, default: 8 },
         evaluationIntervalMs: { type: 'integer', minimum: 1000, default: 60000, description: 'event time between evaluations' },
-        partitionStallMs: { type: 'integer', minimum: 0, default: 60000, description: 'the detector judges event time only up to the slowest input partition (all instances\'), leaving out one whose watermark has not moved for this long (wall clock): above kafka.sessionTimeoutMs, so that a dead member\'s partitions are waited for until their new owner reads them' },
+        partitionStallMs: { type: 'integer', minimum: 0, default: 60000, description: 'the detector judges event time only up to the slowest input partition (all instances\'), leaving out one whose watermark has not moved for this long (wall clock): above kafka.sessionTimeoutMs, so that a dead member\'s partitions are waited for until their new owner reads them, and a quiet partition stops the detector no longer than this; 0: judge by this instance\'s partitions only, each holding it back until it moves' },
         leaseTtlMs: { type: 'integer', minimum: 1000, default: 15000, description: 'wall time after which another instance takes over evaluation from one that died; the holder renews at a third of it' },
         holdEvaluations: { type: 'integer', minimum: 1, default: 2, description: 'evaluations the score must hold before an alert fires' },
         quietPeriodMs: { type: 'integer', minimum: 0, default: 1800000, description: 'event time below threshold before an alert resolves' },

@@ -10,6 +10,7 @@ import { LockstepError } from '../errors';
 import { attributeLinks } from './links';
 import type { DeadLetterSink } from './dead-letter';
 import { PendingBatch } from './pending-batch';
+import { WatermarkStalls } from './watermark-stalls';
 
 /** Derives an account's behaviour links (MinHash/LSH band keys) from its stream of events. */
 export interface BehaviorLinker {
@@ -73,6 +74,7 @@ export class IngestPipeline {
   private readonly flushListeners: ((r: FlushReport) => void)[] = [];
   /** partitions assigned to this instance, and since when (wall clock) */
   private assigned: { fields: Set<string>; since: number } | null = null;
+  private readonly stalls: WatermarkStalls;
 
   constructor(
     private readonly config: Config,
@@ -85,6 +87,7 @@ export class IngestPipeline {
     this.windowKeys = new WindowKeys(config.redis.keyPrefix, config.redis.shards);
     this.linkTypes = new Set(config.ingest.linkTypes);
     this.decoderOptions = { maxMessageBytes: config.ingest.maxMessageBytes, maxFutureMs: config.ingest.maxFutureMs };
+    this.stalls = new WatermarkStalls(config.detector.partitionStallMs);
   }
 
   onFlush(listener: (r: FlushReport) => void): void {
@@ -132,8 +135,11 @@ export class IngestPipeline {
       return;
     }
     const e = decoded.event;
-    if (p.flushWatermark !== null && e.ts < p.flushWatermark - this.config.ingest.allowedLatenessMs) {
-      if (!redelivered) this.metrics.eventsTotal.inc({ result: 'late' });
+    // A redelivered event was judged when first read. Judged again, against a watermark that now
+    // includes it (a flush that landed on its partition's home shard but not on every shard, then a
+    // crash), it would be dropped from the shards that still miss it.
+    if (!redelivered && p.flushWatermark !== null && e.ts < p.flushWatermark - this.config.ingest.allowedLatenessMs) {
+      this.metrics.eventsTotal.inc({ result: 'late' });
       return;
     }
     if (p.watermark === null || e.ts > p.watermark) p.watermark = e.ts;
@@ -178,19 +184,27 @@ export class IngestPipeline {
    * before the others have caught up. A partition silent that long (empty) is left out.
    */
   watermark(): number | null {
-    return this.lowest((p) => p.watermark);
+    const watermarks = this.assignedWatermarks((p) => p.watermark);
+    if (watermarks === null) return null;
+    let lowest: number | null = null;
+    for (const [, wm] of watermarks) if (lowest === null || wm < lowest) lowest = wm;
+    return lowest;
   }
 
   /**
-   * The watermark of what is in the store: as watermark(), over the events of flushes that landed.
-   * Flush reports carry it: with a flush in flight, events read since are not yet counted there.
+   * The watermark of what is in the store: as watermark(), over the events of flushes that landed,
+   * and leaving out a partition that has not moved for detector.partitionStallMs (a quiet partition
+   * must not stop the detector). Flush reports carry it: with a flush in flight, events read since
+   * are not yet counted there.
    */
   durableWatermark(): number | null {
-    return this.lowest((p) => p.durableWatermark);
+    const watermarks = this.assignedWatermarks((p) => p.durableWatermark);
+    return watermarks === null ? null : this.stalls.lowest(watermarks, this.clock.now());
   }
 
-  private lowest(of: (p: PartitionState) => number | null): number | null {
-    let wm: number | null = null;
+  /** [field, watermark] of the assigned partitions that have one; null while one that has shown no event is still waited for. */
+  private assignedWatermarks(of: (p: PartitionState) => number | null): [string, number][] | null {
+    const out: [string, number][] = [];
     const waiting = this.assigned !== null && this.clock.now() - this.assigned.since < this.config.ingest.idlePartitionMs;
     for (const field of this.assigned?.fields ?? this.partitions.keys()) {
       const p = this.partitions.get(field);
@@ -199,9 +213,9 @@ export class IngestPipeline {
         if (waiting) return null;
         continue;
       }
-      if (wm === null || pw < wm) wm = pw;
+      out.push([field, pw]);
     }
-    return wm;
+    return out;
   }
 
   /**

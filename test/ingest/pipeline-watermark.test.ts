@@ -30,6 +30,27 @@ describe('IngestPipeline watermark across assigned partitions', () => {
     expect(p.watermark()).toBe(T + 3_000_000);
   });
 
+  it('stops holding the durable watermark back on a partition that has not moved for detector.partitionStallMs', async () => {
+    const clock = new ManualClock(T + 3_600_000);
+    const quiet = defaultConfig({ detector: { partitionStallMs: 60_000 } });
+    const p = new IngestPipeline(quiet, new MemoryWindowStore(new WindowKeys('ls', quiet.redis.shards)), new MemoryDeadLetterSink(), new Metrics({ defaultMetrics: false }), clock);
+    await p.ensurePartition('in', 0);
+    await p.ensurePartition('in', 1);
+    p.ingest('in', 0, msg(T + 60_000, 0));
+    p.ingest('in', 1, msg(T + 30_000, 0));
+    expect((await p.flush()).watermark).toBe(T + 30_000);
+    // partition 1 goes quiet while partition 0 moves on
+    for (let i = 1; i <= 6; i++) {
+      clock.advance(10_000);
+      p.ingest('in', 0, msg(T + 60_000 + i * 60_000, i));
+      const report = await p.flush();
+      expect(report.watermark).toBe(i < 6 ? T + 30_000 : T + 420_000);
+    }
+    // ... and counts again once it moves
+    p.ingest('in', 1, msg(T + 400_000, 1));
+    expect((await p.flush()).watermark).toBe(T + 400_000);
+  });
+
   it('without an assignment (replay, the demo), every partition seen counts', async () => {
     const clock = new ManualClock(T + 3_600_000);
     const p = new IngestPipeline(cfg, new MemoryWindowStore(new WindowKeys('ls', cfg.redis.shards)), new MemoryDeadLetterSink(), new Metrics({ defaultMetrics: false }), clock);
