@@ -49,18 +49,30 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
   });
   afterAll(async () => Promise.all([kafka?.stop(), redis?.stop()]));
 
+  /** Produces the first two hours to `topic`, starts two instances in one group, and waits until they have read it all. */
+  async function twoInstancesOnFirstPart(env: Record<string, string>, topic: string): Promise<[LockstepProcess, LockstepProcess]> {
+    const first = events.filter((e) => e.ts < CUT);
+    await produce(kafka.brokers, topic, first.map((e) => ({ key: e.accountId, value: JSON.stringify(e) })), { batchSize: 10_000 });
+    const a = await startLockstep(env);
+    const b = await startLockstep(env);
+    const total = async (): Promise<number> => (await a.metric('lockstep_events_total{result="ok"}')) + (await b.metric('lockstep_events_total{result="ok"}'));
+    await waitFor(async () => (await total()) >= first.length, { timeoutMs: 60_000, intervalMs: 500, what: 'the first two hours ingested' });
+    return [a, b];
+  }
+
+  /** Produces the rest of the stream (from the cut on) to `topic`. */
+  async function produceRest(topic: string): Promise<void> {
+    const rest = events.filter((e) => e.ts >= CUT);
+    await produce(kafka.brokers, topic, rest.map((e) => ({ key: e.accountId, value: JSON.stringify(e) })), { batchSize: 10_000 });
+  }
+
   it('continues the same episodes on the survivor', async () => {
     const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-fo-')), 'config.json');
     fs.writeFileSync(cfg, JSON.stringify({ detector: { leaseTtlMs: 3000 } }));
     const env = serviceEnv(kafka, redis, { KAFKA_GROUP_ID: 'lockstep-failover', LOCKSTEP_CONFIG: cfg });
-    const first = events.filter((e) => e.ts < CUT);
-    await produce(kafka.brokers, 'llm.requests', first.map((e) => ({ key: e.accountId, value: JSON.stringify(e) })), { batchSize: 10_000 });
-    const a = await startLockstep(env);
-    const b = await startLockstep(env);
+    const [a, b] = await twoInstancesOnFirstPart(env, 'llm.requests');
     const procs: LockstepProcess[] = [a, b];
     try {
-      const total = async (): Promise<number> => (await a.metric('lockstep_events_total{result="ok"}')) + (await b.metric('lockstep_events_total{result="ok"}'));
-      await waitFor(async () => (await total()) >= first.length, { timeoutMs: 60_000, intervalMs: 500, what: 'the first two hours ingested' });
       const alertsOf = async (p: LockstepProcess): Promise<Alert[]> => ((await (await fetch(`${p.url}/v1/alerts`)).json()) as { alerts: Alert[] }).alerts;
       // the lease holder is the instance whose detector has alerts
       const holder = await waitFor(async () => ((await alertsOf(a)).length > 0 ? a : (await alertsOf(b)).length > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 500, what: 'alerts before the kill' });
@@ -74,8 +86,7 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
       // the hand-over under test here; the session-timeout window before the group notices the death is the next test's
       await waitFor(async () => /"assignment":\{"llm\.requests":\[0,1,2,3,4,5,6,7\]\}/.test(survivor.logs()), { timeoutMs: 30_000, what: 'the survivor to own every partition' });
 
-      const rest = events.filter((e) => e.ts >= CUT);
-      await produce(kafka.brokers, 'llm.requests', rest.map((e) => ({ key: e.accountId, value: JSON.stringify(e) })), { batchSize: 10_000 });
+      await produceRest('llm.requests');
       const lastTs = Math.max(...events.map((e) => e.ts));
       await waitFor(async () => (await survivor.metric('lockstep_detector_evaluated_seconds')) * 1000 >= lastTs - 5 * 60_000, { timeoutMs: 90_000, intervalMs: 500, what: 'the survivor to evaluate to the end' });
       await new Promise((r) => setTimeout(r, 1500));
@@ -114,22 +125,16 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
     const topic = 'fo.requests';
     // a session timeout long enough to look at the window before the group notices the death
     const env = serviceEnv(kafka, redis, { KAFKA_GROUP_ID: 'lockstep-member-death', INPUT_TOPIC: topic, KAFKA_SESSION_TIMEOUT_MS: '20000' });
-    const first = events.filter((e) => e.ts < CUT);
-    await produce(kafka.brokers, topic, first.map((e) => ({ key: e.accountId, value: JSON.stringify(e) })), { batchSize: 10_000 });
-    const a = await startLockstep(env);
-    const b = await startLockstep(env);
+    const [a, b] = await twoInstancesOnFirstPart(env, topic);
     const procs: LockstepProcess[] = [a, b];
     try {
-      const total = async (): Promise<number> => (await a.metric('lockstep_events_total{result="ok"}')) + (await b.metric('lockstep_events_total{result="ok"}'));
-      await waitFor(async () => (await total()) >= first.length, { timeoutMs: 60_000, intervalMs: 500, what: 'the first two hours ingested' });
       // only the lease holder reports the event time it judged
       const evaluated = (p: LockstepProcess): Promise<number> => p.metric('lockstep_detector_evaluated_seconds');
       const holder = await waitFor(async () => ((await evaluated(a)) > 0 ? a : (await evaluated(b)) > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 500, what: 'a lease holder' });
       const member = holder === a ? b : a;
       await member.kill();
       procs.splice(procs.indexOf(member), 1);
-      const rest = events.filter((e) => e.ts >= CUT);
-      await produce(kafka.brokers, topic, rest.map((e) => ({ key: e.accountId, value: JSON.stringify(e) })), { batchSize: 10_000 });
+      await produceRest(topic);
       // the holder reads its own partitions far past the cut while the dead member's stay at it ...
       await waitFor(async () => (await holder.metric('lockstep_watermark_seconds')) * 1000 >= CUT + 30 * 60_000, { timeoutMs: 15_000, intervalMs: 250, what: "the holder's own partitions past the cut" });
       // ... and, once its catch-up has settled, has judged no tick beyond the data the dead member's

@@ -6,6 +6,7 @@ import { Metrics } from '../../src/metrics/metrics';
 import { MemoryWindowStore } from '../../src/windows/memory-store';
 import { WindowKeys } from '../../src/windows/keys';
 import type { ApplyResult, Flush, WindowStore } from '../../src/windows/store';
+import { storeWithApply } from '../support/window-store';
 
 /**
  * Two flushes out at once: the second is built and sent while the first is in the store. A store
@@ -24,17 +25,7 @@ class OrderedStore {
   }
 
   asStore(): WindowStore {
-    const inner = this.inner;
-    return {
-      kind: 'memory',
-      apply: (flush: Flush) => this.apply(flush),
-      readPartition: (f) => inner.readPartition(f),
-      readWatermarks: () => inner.readWatermarks(),
-      readBuckets: (k, s, a, b) => inner.readBuckets(k, s, a, b),
-      readCandidates: (s, t) => inner.readCandidates(s, t),
-      ping: () => inner.ping(),
-      close: () => inner.close(),
-    };
+    return storeWithApply(this.inner, (flush) => this.apply(flush));
   }
 
   private apply(flush: Flush): Promise<ApplyResult> {

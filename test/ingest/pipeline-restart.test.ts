@@ -5,7 +5,8 @@ import { MemoryDeadLetterSink } from '../../src/ingest/dead-letter';
 import { Metrics } from '../../src/metrics/metrics';
 import { MemoryWindowStore } from '../../src/windows/memory-store';
 import { WindowKeys } from '../../src/windows/keys';
-import type { Flush, WindowStore } from '../../src/windows/store';
+import type { Flush } from '../../src/windows/store';
+import { storeWithApply } from '../support/window-store';
 
 /**
  * A crash in the middle of a flush's write: the scripts of some shards ran (the partition's home
@@ -23,17 +24,8 @@ describe('IngestPipeline after a crash mid-flush', () => {
     const inner = new MemoryWindowStore(keys);
     const home = keys.homeShard(0);
     let crashing = true;
-    const store: WindowStore = {
-      kind: 'memory',
-      // while "crashing", only the home shard's script arrives
-      apply: (flush: Flush) => inner.apply(crashing ? { ...flush, shards: flush.shards.filter((w) => w.shard === home) } : flush),
-      readPartition: (f) => inner.readPartition(f),
-      readWatermarks: () => inner.readWatermarks(),
-      readBuckets: (k, s, a, b) => inner.readBuckets(k, s, a, b),
-      readCandidates: (s, t) => inner.readCandidates(s, t),
-      ping: () => inner.ping(),
-      close: () => inner.close(),
-    };
+    // while "crashing", only the home shard's script arrives
+    const store = storeWithApply(inner, (flush: Flush) => inner.apply(crashing ? { ...flush, shards: flush.shards.filter((w) => w.shard === home) } : flush));
     // 40 events over 10 minutes of event time, each linked by one of 8 ASNs (spread over the shards)
     const messages = Array.from({ length: 40 }, (_, i) => ({
       key: null,
