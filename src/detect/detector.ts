@@ -84,7 +84,6 @@ export class Detector implements AlertSource {
     this.renewal.unref();
   }
 
-
   onAlert(listener: (a: Alert) => void): void {
     this.listeners.push(listener);
   }
@@ -103,7 +102,6 @@ export class Detector implements AlertSource {
     for (const a of members.keys()) if (this.warningOnlyAccounts.has(a) || this.warningOnlyOrgMembers.has(a)) n++;
     return n * 2 > members.size;
   }
-
 
   /**
    * Asks for evaluations up to `watermark`: one at every tick of evaluationIntervalMs the
@@ -210,11 +208,13 @@ export class Detector implements AlertSource {
     return messages;
   }
 
-
   /** Every severity x link type series is set, to 0 when nothing fires, so dashboards show 0 rather than no data. */
   private updateFiringGauge(): void {
     const counts = new Map<string, number>();
-    for (const a of this.book.firing()) counts.set(`${a.severity}|${a.link.type}`, (counts.get(`${a.severity}|${a.link.type}`) ?? 0) + 1);
+    for (const a of this.book.firing()) {
+      const series = `${a.severity}|${a.link.type}`;
+      counts.set(series, (counts.get(series) ?? 0) + 1);
+    }
     for (const severity of ['warning', 'critical'] as const) {
       for (const link_type of LINK_TYPES) this.metrics.fleetsFiring.set({ severity, link_type }, counts.get(`${severity}|${link_type}`) ?? 0);
     }

@@ -142,20 +142,30 @@ export class KafkaIngest {
     }
   }
 
+  /** The store took a write or read: ready again (said once, at the change). */
+  private storeAnswered(): void {
+    if (!this.storeHealthy) this.log.info('window store reachable again; resuming');
+    this.storeHealthy = true;
+  }
+
+  /** A write or read failed: not ready until the store answers again (said once, at the change). */
+  private storeFailed(err: unknown, message: string): void {
+    if (this.storeHealthy) this.log.error({ err }, message);
+    this.storeHealthy = false;
+  }
+
   /** Retries a store operation until it succeeds, heartbeating so the group keeps our partitions. */
   private async withStore<T>(heartbeat: (() => Promise<void>) | null, op: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         const r = await op();
-        if (!this.storeHealthy) this.log.info('window store reachable again; resuming');
-        this.storeHealthy = true;
+        this.storeAnswered();
         return r;
       } catch (err) {
         if (!(err instanceof LockstepError) || err.code !== 'STORE_UNAVAILABLE') {
           if (!(err instanceof Error) || !/connect|ECONNREFUSED|Connection|timed out|ETIMEDOUT|closed/i.test(err.message)) throw err;
         }
-        if (this.storeHealthy) this.log.error({ err }, 'window store unavailable; holding offsets and retrying');
-        this.storeHealthy = false;
+        this.storeFailed(err, 'window store unavailable; holding offsets and retrying');
         if (this.stopping) throw err;
         if (heartbeat) await heartbeat().catch(() => undefined);
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** Math.min(attempt, 5), 2000)));
@@ -185,15 +195,13 @@ export class KafkaIngest {
   private startFlush(): Promise<boolean> {
     return this.pipeline.flush().then(
       async (report) => {
-        if (!this.storeHealthy) this.log.info('window store reachable again; resuming');
-        this.storeHealthy = true;
+        this.storeAnswered();
         await this.commit(report);
         return true;
       },
       (err: unknown) => {
         // retried (or, if it is no outage, raised) by flushAndCommit, which classifies it
-        if (this.storeHealthy) this.log.error({ err }, 'flush failed; holding offsets and retrying');
-        this.storeHealthy = false;
+        this.storeFailed(err, 'flush failed; holding offsets and retrying');
         return false;
       },
     );
