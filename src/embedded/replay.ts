@@ -33,7 +33,11 @@ export interface ReplaySummary {
  * events' own: the clock is the watermark, so a backtest of last month behaves as it did live.
  */
 export async function runReplay(input: NodeJS.ReadableStream, io: ReplayIo, overrides: Record<string, unknown> = {}, progress = true): Promise<ReplaySummary> {
-  const config = loadConfig(process.env, { ...overrides, ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER, ...((overrides.ingest as object) ?? {}) } });
+  const loaded = loadConfig(process.env, { ...overrides, ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER, ...((overrides.ingest as object) ?? {}) } });
+  // The clock is event time here, and only the detector reads the store, at each tick (the feed
+  // flushes then): a flush every flushIntervalMs of event time would serve no reader and, for
+  // sparse traffic, undo the pre-aggregation (a flush every few events).
+  const config = { ...loaded, ingest: { ...loaded.ingest, flushIntervalMs: loaded.detector.evaluationIntervalMs } };
   const log = createLogger(config.log.level === 'info' ? 'warn' : config.log.level, io.stderr as unknown as import('pino').DestinationStream);
   const metrics = new Metrics({ defaultMetrics: false });
   const store = new MemoryWindowStore(new WindowKeys(config.redis.keyPrefix, config.redis.shards));

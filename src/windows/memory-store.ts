@@ -159,13 +159,14 @@ export class MemoryWindowStore implements WindowStore {
 
   async readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]> {
     const byStart = this.slots.get(scale.name);
-    return keys.map((k) => {
-      const out: BucketData[] = [];
-      for (let t = fromStart; t <= toStart; t += scale.bucketMs) {
-        out.push(byStart?.get(t)?.keys.get(k.type)?.get(k.value) ?? emptyBucket(t));
-      }
-      return out;
-    });
+    const out = keys.map((): BucketData[] => []);
+    // bucket by bucket, so that each slot is looked up once for all keys, and its empty bucket made once
+    for (let t = fromStart; t <= toStart; t += scale.bucketMs) {
+      const slot = byStart?.get(t);
+      const empty = emptyBucket(t);
+      for (let i = 0; i < keys.length; i++) out[i].push(slot?.keys.get(keys[i].type)?.get(keys[i].value) ?? empty);
+    }
+    return out;
   }
 
   async readCandidates(scale: ScaleConfig, bucketStarts: number[]): Promise<KeyRef[]> {
