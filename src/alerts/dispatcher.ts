@@ -16,6 +16,12 @@ export interface DispatcherOptions {
   retryBaseMs: number;
 }
 
+/** A message waiting in one sink's queue, and what to call once that sink is done with it. */
+interface Queued {
+  alert: Alert;
+  settle: () => void;
+}
+
 /** Waits `ms`; injected so tests of retries do not sleep. */
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms).unref());
@@ -26,7 +32,7 @@ export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms).unr
  * fit or exhausts its retries is dropped and counted.
  */
 export class AlertDispatcher {
-  private readonly queues = new Map<string, Alert[]>();
+  private readonly queues = new Map<string, Queued[]>();
   private readonly busy = new Set<string>();
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -47,27 +53,33 @@ export class AlertDispatcher {
     }
   }
 
-  /** Never blocks and never throws. `only` names one sink (re-sending firing alerts to Alertmanager). */
-  dispatch(alert: Alert, only?: string): void {
+  /**
+   * Never blocks and never throws. `only` names one sink (re-sending firing alerts to Alertmanager).
+   * The promise resolves once every sink is done with the message (delivered, or dropped for good):
+   * the detector keeps it in its checkpoint's outbox until then.
+   */
+  dispatch(alert: Alert, only?: string): Promise<void> {
+    const done: Promise<void>[] = [];
     for (const s of this.sinks) {
       if (only !== undefined && s.name !== only) continue;
-      const q = this.queues.get(s.name) as Alert[];
+      const q = this.queues.get(s.name) as Queued[];
       if (q.length >= this.opts.queueSize) {
         this.metrics.alertSinkDroppedTotal.inc({ sink: s.name });
         this.log.error({ sink: s.name, alertId: alert.alertId }, 'alert sink queue full; alert dropped');
         continue;
       }
-      q.push(alert);
+      done.push(new Promise<void>((settle) => q.push({ alert, settle })));
       this.metrics.alertSinkQueueDepth.set({ sink: s.name }, q.length);
       if (!this.busy.has(s.name)) void this.drain(s);
     }
+    return Promise.all(done).then(() => undefined);
   }
 
   private async drain(sink: AlertSink): Promise<void> {
     this.busy.add(sink.name);
-    const q = this.queues.get(sink.name) as Alert[];
+    const q = this.queues.get(sink.name) as Queued[];
     while (q.length > 0) {
-      const alert = q[0];
+      const { alert, settle } = q[0];
       for (let attempt = 1; ; attempt++) {
         try {
           await sink.deliver(alert);
@@ -85,6 +97,7 @@ export class AlertDispatcher {
         }
       }
       q.shift();
+      settle();
       this.metrics.alertSinkQueueDepth.set({ sink: sink.name }, q.length);
     }
     this.busy.delete(sink.name);

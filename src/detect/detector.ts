@@ -1,7 +1,7 @@
 import type { Config, ScaleConfig } from '../config/config';
 import type { Alert, Link } from '../alerts/alert';
 import { LINK_TYPES } from '../events/request-event';
-import type { AlertSource } from '../alerts/source';
+import type { AlertListener, AlertSource } from '../alerts/source';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { KeyRef, WindowStore } from '../windows/store';
@@ -23,7 +23,12 @@ const MAX_CATCH_UP_TICKS = 24 * 60;
  */
 export class Detector implements AlertSource {
   private readonly book: AlertBook;
-  private readonly listeners: ((a: Alert) => void)[] = [];
+  private readonly listeners: AlertListener[] = [];
+  /** messages emitted and not yet confirmed by every listener (by messageKey): saved with each checkpoint */
+  private readonly outbox = new Map<string, Alert>();
+  /** checkpoint writes, one after another: each saves the book and outbox as they are when it runs */
+  private saving: Promise<unknown> = Promise.resolve();
+  private checkpointQueued = false;
   private lastTick = -Infinity;
   private holder = false;
   private running: Promise<void> | null = null;
@@ -84,7 +89,7 @@ export class Detector implements AlertSource {
     this.renewal.unref();
   }
 
-  onAlert(listener: (a: Alert) => void): void {
+  onAlert(listener: AlertListener): void {
     this.listeners.push(listener);
   }
 
@@ -156,7 +161,8 @@ export class Detector implements AlertSource {
       this.reloadState = false;
       const state = await this.lease.loadState();
       if (state) {
-        this.book.loadState(state);
+        this.book.loadState(state.book);
+        this.resend(state.outbox);
         const interval = this.config.detector.evaluationIntervalMs;
         const from = Math.max(this.book.lastEvaluatedAt + interval, at - MAX_CATCH_UP_TICKS * interval);
         const out: Alert[] = [];
@@ -193,19 +199,77 @@ export class Detector implements AlertSource {
     for (const a of assessments) this.metrics.fleetScore.observe({ link_type: a.link.type }, a.score);
     this.metrics.keysEvaluatedTotal.inc(assessments.length);
     const messages = this.book.update(at, assessments);
-    await this.lease.saveState(this.book.toState());
+    // into the outbox before the checkpoint: what this tick emits is saved before it is sent
+    for (const m of messages) this.outbox.set(messageKey(m), m);
+    if (!(await this.checkpointOrWarn())) {
+      // another instance took the lease meanwhile: its judgement of this tick counts, not ours
+      for (const m of messages) this.outbox.delete(messageKey(m));
+      this.holder = false;
+      this.reloadState = true;
+      return [];
+    }
     for (const m of messages) {
       if (m.status === 'firing' && !this.seenAlertIds.has(m.alertId)) {
         this.seenAlertIds.add(m.alertId);
         this.metrics.alertsTotal.inc({ severity: m.severity });
       }
       if (m.status === 'resolved') this.seenAlertIds.delete(m.alertId);
-      for (const l of this.listeners) l(m);
+      this.emit(m);
     }
     this.updateFiringGauge();
     this.metrics.detectorEvaluatedSeconds.set(at / 1000);
     this.metrics.detectorEvaluationSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return messages;
+  }
+
+  /** Hands a message to every listener; it leaves the outbox once every delivery they started settled. */
+  private emit(m: Alert): void {
+    const deliveries: Promise<unknown>[] = [];
+    for (const l of this.listeners) {
+      const d = l(m);
+      if (d) deliveries.push(d);
+    }
+    const key = messageKey(m);
+    void Promise.allSettled(deliveries).then(() => this.confirm(key));
+  }
+
+  /** A message the previous holder saved but did not see delivered: sent again (consumers may see it twice). */
+  private resend(outbox: readonly Alert[]): void {
+    const missing = outbox.filter((m) => !this.outbox.has(messageKey(m)));
+    if (missing.length === 0) return;
+    this.log.info({ messages: missing.length, alertIds: missing.map((m) => m.alertId) }, 'sending again the alert messages the previous lease holder had not seen delivered');
+    this.metrics.alertMessagesResentTotal.inc(missing.length);
+    for (const m of missing) {
+      this.outbox.set(messageKey(m), m);
+      this.emit(m);
+    }
+  }
+
+  /** A delivered message leaves the outbox; the checkpoint is saved again so that a successor does not repeat it. */
+  private confirm(key: string): void {
+    if (!this.outbox.delete(key) || !this.holder || this.checkpointQueued) return;
+    this.checkpointQueued = true;
+    void this.checkpointOrWarn();
+  }
+
+  /** Saves the book and the outbox as they are when the write runs, after any write before it. False: another instance holds the lease. */
+  private checkpoint(): Promise<boolean> {
+    const run = this.saving.then(() => {
+      this.checkpointQueued = false;
+      return this.lease.saveState({ book: this.book.toState(), outbox: [...this.outbox.values()] });
+    });
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  /** checkpoint(), a failed write only logged: an alert is sent even when its checkpoint could not be saved. */
+  private async checkpointOrWarn(): Promise<boolean> {
+    try {
+      return await this.checkpoint();
+    } catch (err) {
+      this.log.warn({ err }, 'detector checkpoint not saved; alerts are sent anyway (a successor may miss or repeat some)');
+      return true;
+    }
   }
 
   /** Every severity x link type series is set, to 0 when nothing fires, so dashboards show 0 rather than no data. */
@@ -271,4 +335,9 @@ export class Detector implements AlertSource {
     await this.running;
     if (this.holder) await this.lease.release().catch(() => undefined);
   }
+}
+
+/** What identifies one alert message: an episode emits at most one message per status and tick. */
+export function messageKey(m: Alert): string {
+  return `${m.alertId}|${m.status}|${m.detectedAt}`;
 }

@@ -1,6 +1,18 @@
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
+import type { Alert } from '../alerts/alert';
 import type { AlertBookState } from './alert-book';
+
+/**
+ * What the lease holder saves at every evaluation: the alert book, and the outbox: alert messages
+ * emitted but not yet confirmed by every listener (sinks delivered or gave up, enforcement acted).
+ * A successor sends the outbox again, so that a holder's crash loses no message (it may repeat one:
+ * a message is identified by alertId, status and detectedAt).
+ */
+export interface DetectorCheckpoint {
+  book: AlertBookState;
+  outbox: Alert[];
+}
 
 /**
  * Who evaluates: one instance at a time holds the detector lease, so that every fleet key is
@@ -12,13 +24,14 @@ export interface DetectorLease {
   /** 'renewed' when this instance held the lease since its last call, 'taken' when it just got it, null when another holds it */
   acquire(): Promise<'renewed' | 'taken' | null>;
   release(): Promise<void>;
-  loadState(): Promise<AlertBookState | null>;
-  saveState(state: AlertBookState): Promise<void>;
+  loadState(): Promise<DetectorCheckpoint | null>;
+  /** Saves only while this instance holds the lease (false when another does: its judgement counts, not ours). */
+  saveState(state: DetectorCheckpoint): Promise<boolean>;
 }
 
 /** One process: always the holder. */
 export class LocalLease implements DetectorLease {
-  private state: AlertBookState | null = null;
+  private state: DetectorCheckpoint | null = null;
   private held = false;
   async acquire(): Promise<'renewed' | 'taken'> {
     const r = this.held ? 'renewed' : 'taken';
@@ -26,11 +39,12 @@ export class LocalLease implements DetectorLease {
     return r;
   }
   async release(): Promise<void> {}
-  async loadState(): Promise<AlertBookState | null> {
+  async loadState(): Promise<DetectorCheckpoint | null> {
     return this.state;
   }
-  async saveState(state: AlertBookState): Promise<void> {
+  async saveState(state: DetectorCheckpoint): Promise<boolean> {
     this.state = state;
+    return true;
   }
 }
 
@@ -48,10 +62,21 @@ if cur == false then
 end
 return 0`;
 
+const SAVE_STATE_LUA = `
+-- KEYS[1] lease key, KEYS[2] state key; ARGV[1] owner, ARGV[2] state, ARGV[3] ttl ms.
+-- Returns 1 when saved, 0 when ARGV[1] does not hold the lease (nothing written): a holder whose
+-- lease lapsed mid-evaluation must not overwrite its successor's checkpoint.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
 const RELEASE_LUA = `
 -- KEYS[1] lease key; ARGV[1] owner. Deletes the lease only if ARGV[1] holds it.
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
+
+/** how long a checkpoint outlives its last holder */
+const STATE_TTL_MS = 7 * 86_400_000;
 
 /** The lease in Redis: a key with an owner and a TTL the holder renews at every evaluation. */
 export class RedisLease implements DetectorLease {
@@ -78,12 +103,15 @@ export class RedisLease implements DetectorLease {
     await this.client.eval(RELEASE_LUA, 1, this.leaseKey, this.owner);
   }
 
-  async loadState(): Promise<AlertBookState | null> {
+  async loadState(): Promise<DetectorCheckpoint | null> {
     const raw = await this.client.get(this.stateKey);
-    return raw === null ? null : (JSON.parse(raw) as AlertBookState);
+    if (raw === null) return null;
+    const parsed = JSON.parse(raw) as DetectorCheckpoint | AlertBookState;
+    // a checkpoint written before the outbox existed (a rolling upgrade): the book alone
+    return 'book' in parsed ? parsed : { book: parsed, outbox: [] };
   }
 
-  async saveState(state: AlertBookState): Promise<void> {
-    await this.client.set(this.stateKey, JSON.stringify(state), 'PX', 7 * 86_400_000);
+  async saveState(state: DetectorCheckpoint): Promise<boolean> {
+    return (await this.client.eval(SAVE_STATE_LUA, 2, this.leaseKey, this.stateKey, this.owner, JSON.stringify(state), STATE_TTL_MS)) === 1;
   }
 }

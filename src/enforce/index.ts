@@ -64,9 +64,8 @@ export function createEnforcement(deps: EnforcementDeps): Enforcement {
   log.info({ dryRun: !cfg.enabled, store: store.kind }, cfg.enabled ? 'enforcement is ON: limits are enforced' : 'enforcement in dry run: limits are computed and published, never enforced');
 
   let stopped = false;
-  deps.alerts.onAlert((alert) => {
-    if (!stopped) void enforcer.enqueue(`of alert ${alert.alertId}`, () => enforcer.handleAlert(alert));
-  });
+  // the promise tells the detector when the alert was acted on (its checkpoint keeps it until then)
+  deps.alerts.onAlert((alert) => (stopped ? undefined : enforcer.enqueue(`of alert ${alert.alertId}`, () => enforcer.handleAlert(alert))));
 
   const timers = new Set<NodeJS.Timeout>();
   const every = (ms: number, what: string, work: () => Promise<unknown>): void => {

@@ -37,6 +37,7 @@ export class Metrics {
   readonly alertSinkDeliveredTotal: Counter<'sink'>;
   readonly alertSinkRetriesTotal: Counter<'sink'>;
   readonly alertSinkDroppedTotal: Counter<'sink'>;
+  readonly alertMessagesResentTotal: Counter;
 
   readonly enforcementActionsTotal: Counter<'action' | 'dry_run'>;
   readonly enforcementCapReachedTotal: Counter<'scope'>;
@@ -77,6 +78,7 @@ export class Metrics {
     this.alertSinkDeliveredTotal = new Counter({ name: 'lockstep_alert_sink_delivered_total', help: 'Alerts delivered, per sink', labelNames: ['sink'], registers: reg });
     this.alertSinkRetriesTotal = new Counter({ name: 'lockstep_alert_sink_retries_total', help: 'Alert delivery retries, per sink', labelNames: ['sink'], registers: reg });
     this.alertSinkDroppedTotal = new Counter({ name: 'lockstep_alert_sink_dropped_total', help: 'Alerts dropped (queue full or retries exhausted), per sink', labelNames: ['sink'], registers: reg });
+    this.alertMessagesResentTotal = new Counter({ name: 'lockstep_alert_messages_resent_total', help: 'Alert messages sent again by a new lease holder because the previous one had not seen them delivered', registers: reg });
 
     this.enforcementActionsTotal = new Counter({ name: 'lockstep_enforcement_actions_total', help: 'Enforcement decisions, by action (limit, release) and dry run', labelNames: ['action', 'dry_run'], registers: reg });
     this.enforcementCapReachedTotal = new Counter({ name: 'lockstep_enforcement_cap_reached_total', help: 'Times the blast-radius cap stopped further limits, by scope (alert, hour)', labelNames: ['scope'], registers: reg });

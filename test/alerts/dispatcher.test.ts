@@ -56,6 +56,35 @@ describe('AlertDispatcher', () => {
   });
 });
 
+describe('AlertDispatcher: when a message is done', () => {
+  it('settles dispatch() once every sink delivered the message or gave it up, never before', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: AlertSink = { name: 'slow', deliver: () => gate };
+    const down: AlertSink = { name: 'down', deliver: async () => { throw new Error('connection refused'); } };
+    const d = new AlertDispatcher([slow, down], { queueSize: 10, maxAttempts: 2, retryBaseMs: 1 }, metrics, log, async () => undefined);
+    let settled = false;
+    const done = d.dispatch(alert('a1')).then(() => (settled = true));
+    // the failing sink gives up at once (its retries do not sleep here); the slow one still holds the message
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await counter(metrics, 'alertSinkDroppedTotal', 'down')).toBe(1);
+    expect(settled).toBe(false);
+    release();
+    await done;
+    expect(settled).toBe(true);
+  });
+
+  it('settles at once for a sink whose queue is full (the message is dropped there)', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const stuck: AlertSink = { name: 'stuck', deliver: () => new Promise<void>(() => undefined) };
+    const d = new AlertDispatcher([stuck], { queueSize: 1, maxAttempts: 1, retryBaseMs: 1 }, metrics, log);
+    void d.dispatch(alert('a1'));
+    await expect(d.dispatch(alert('a2'))).resolves.toBeUndefined();
+    expect(await counter(metrics, 'alertSinkDroppedTotal', 'stuck')).toBe(1);
+  });
+});
+
 describe('alertmanagerPayload', () => {
   it('carries the labels and annotations on-call needs, and ends resolved alerts', () => {
     const now = Date.UTC(2026, 0, 1, 2);

@@ -77,8 +77,9 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
       // the lease holder is the instance whose detector has alerts
       const holder = await waitFor(async () => ((await alertsOf(a)).length > 0 ? a : (await alertsOf(b)).length > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 500, what: 'alerts before the kill' });
       const survivor = holder === a ? b : a;
-      // killed once it has judged what it read and its messages left: an alert message still queued
-      // at a SIGKILL is lost (docs/resilience.md), which is not what this test is about
+      // killed once it has judged what it read and its messages left, so that no message may repeat
+      // here: messages still queued at a SIGKILL are sent again by the successor (at least once),
+      // which test/detect/detector-outbox.test.ts checks
       await evaluationSettled(holder);
       const before = await alertsOf(holder);
       await holder.kill();

@@ -46,7 +46,7 @@ export async function replayScenario(name: string, seed: number, overrides: Reco
   pipelineRef = pipeline;
   const detector = new Detector(config, store, metrics, new LocalLease(), log);
   const messages: Alert[] = [];
-  detector.onAlert((a) => messages.push(a));
+  detector.onAlert((a) => void messages.push(a));
   const feed = new LocalFeed(pipeline, config.detector.evaluationIntervalMs, (wm) => detector.maybeEvaluate(wm));
   const scenario = loadScenario(name);
   const labels = labelsOf(scenario, seed);

@@ -1,0 +1,112 @@
+import { defaultConfig } from '../../src/config/config';
+import { createLogger } from '../../src/log';
+import { Metrics } from '../../src/metrics/metrics';
+import { MemoryWindowStore } from '../../src/windows/memory-store';
+import { WindowKeys } from '../../src/windows/keys';
+import { IngestPipeline } from '../../src/ingest/pipeline';
+import { MemoryDeadLetterSink } from '../../src/ingest/dead-letter';
+import { LocalFeed } from '../../src/ingest/local-feed';
+import { Detector, messageKey } from '../../src/detect/detector';
+import { RedisLease } from '../../src/detect/lease';
+import { BehaviorTracker } from '../../src/detect/behavior';
+import { generateEvents } from '../../src/sim/generate';
+import { loadScenario } from '../../src/sim/scenario';
+import type { Alert } from '../../src/alerts/alert';
+import type { Clock } from '../../src/clock';
+import { sleep, startRedis, waitFor, type RedisServer } from '../support';
+
+const LEASE_TTL_MS = 1000;
+const PREFIX = 'outbox';
+
+/**
+ * The detector's outbox: a lease holder that dies with alert messages not yet delivered (a sink
+ * still retrying, enforcement not yet done) leaves them in its checkpoint, and its successor sends
+ * them again. Real Redis holds the lease and the checkpoint; the `small` scenario makes the alerts.
+ */
+describe('detector outbox across a lease holder crash', () => {
+  let redis: RedisServer;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it('the successor sends again what the dead holder had not seen delivered, and only that', async () => {
+    const config = defaultConfig({ ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER }, detector: { leaseTtlMs: LEASE_TTL_MS }, log: { level: 'silent' } });
+    const log = createLogger('silent');
+    const store = new MemoryWindowStore(new WindowKeys(config.redis.keyPrefix, config.redis.shards));
+    let pipelineRef: IngestPipeline | null = null;
+    const clock: Clock = { now: () => pipelineRef?.watermark() ?? 0 };
+    const pipeline = new IngestPipeline(config, store, new MemoryDeadLetterSink(1000), new Metrics({ defaultMetrics: false }), clock, new BehaviorTracker(config.detector.behavior));
+    pipelineRef = pipeline;
+    const detectorOn = (owner: string, metrics: Metrics): Detector => new Detector(config, store, metrics, new RedisLease(redis.client(), PREFIX, owner, LEASE_TTL_MS), log);
+
+    // the first holder's only sink never finishes a delivery (Kafka down, retrying)
+    const first = detectorOn('first', new Metrics({ defaultMetrics: false }));
+    const sentByFirst: Alert[] = [];
+    first.onAlert((a) => {
+      sentByFirst.push(a);
+      return new Promise<void>(() => undefined);
+    });
+    const successorMetrics = new Metrics({ defaultMetrics: false });
+    const successor = detectorOn('successor', successorMetrics);
+    const sentBySuccessor: Alert[] = [];
+    successor.onAlert((a) => {
+      sentBySuccessor.push(a);
+      return Promise.resolve();
+    });
+
+    let judging = first;
+    const feed = new LocalFeed(pipeline, config.detector.evaluationIntervalMs, (wm) => judging.maybeEvaluate(wm));
+    const events = generateEvents(loadScenario('small'), 42);
+    for (const e of events) {
+      await feed.push(Buffer.from(JSON.stringify(e), 'utf8'));
+      if (judging === first && sentByFirst.some((a) => a.status === 'firing')) {
+        // the first holder dies here (no release: its lease runs out)
+        judging = successor;
+        await sleep(LEASE_TTL_MS + 200);
+      }
+    }
+    await feed.end();
+    expect(judging).toBe(successor);
+
+    // every message of the dead holder came again, identical, and before the successor's own
+    const lost = sentByFirst.map(messageKey);
+    expect(lost.length).toBeGreaterThan(0);
+    expect(sentBySuccessor.slice(0, lost.length).map(messageKey)).toEqual(lost);
+    expect(sentBySuccessor.slice(0, lost.length)).toEqual(sentByFirst);
+    expect((await successorMetrics.alertMessagesResentTotal.get()).values[0].value).toBe(lost.length);
+    // the successor went on judging: the same episodes (no second alertId for the fleet it resent)
+    const firstIds = new Set(sentByFirst.map((a) => a.alertId));
+    const laterFirings = sentBySuccessor.slice(lost.length).filter((a) => a.status === 'firing');
+    expect(laterFirings.length).toBeGreaterThan(0);
+    for (const a of laterFirings) if (sentByFirst.some((b) => b.fleetId === a.fleetId)) expect(firstIds.has(a.alertId)).toBe(true);
+
+    // what the successor delivered leaves its checkpoint: a third holder would repeat nothing
+    const lease = new RedisLease(redis.client(), PREFIX, 'reader', LEASE_TTL_MS);
+    await waitFor(async () => ((await lease.loadState())?.outbox.length ?? -1) === 0, { timeoutMs: 5000, what: 'an empty outbox in the checkpoint' });
+    await successor.stop();
+  }, 60_000);
+
+  it('a holder whose lease another instance took saves nothing over its checkpoint', async () => {
+    const client = redis.client();
+    const mine = new RedisLease(client, 'fence', 'mine', 60_000);
+    const theirs = new RedisLease(client, 'fence', 'theirs', 60_000);
+    expect(await mine.acquire()).toBe('taken');
+    const book = { fleets: [], groups: [], resolved: [], lastEvaluatedAt: 1 };
+    expect(await mine.saveState({ book, outbox: [] })).toBe(true);
+    await mine.release();
+    expect(await theirs.acquire()).toBe('taken');
+    expect(await mine.saveState({ book: { ...book, lastEvaluatedAt: 2 }, outbox: [] })).toBe(false);
+    expect((await theirs.loadState())?.book.lastEvaluatedAt).toBe(1);
+  });
+
+  it('reads a checkpoint written before the outbox existed', async () => {
+    const client = redis.client();
+    const book = { fleets: [], groups: [], resolved: [], lastEvaluatedAt: 7 };
+    await client.set('legacy:{detector}:state', JSON.stringify(book));
+    expect(await new RedisLease(client, 'legacy', 'any', 60_000).loadState()).toEqual({ book, outbox: [] });
+  });
+});
