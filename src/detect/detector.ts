@@ -293,7 +293,9 @@ export class Detector implements AlertSource {
     const recent = Math.min(scale.buckets, Math.max(2, Math.ceil(CANDIDATE_RECENCY_MS / scale.bucketMs)));
     for (let i = 0; i < recent; i++) starts.push(last - i * scale.bucketMs);
     const allowOrgs = this.config.detector.allowlist.orgs;
-    const candidates = (await this.store.readCandidates(scale, starts)).filter((k) => !(k.type === 'org' && allowOrgs.includes(k.value)));
+    // in one order whatever order the store lists them in (a Redis set has none; the memory store's
+    // follows its writes): where fleets overlap, which key leads an alert must not depend on it
+    const candidates = (await this.store.readCandidates(scale, starts)).filter((k) => !(k.type === 'org' && allowOrgs.includes(k.value))).sort(compareKeyRefs);
     if (candidates.length === 0) return [];
     const [populationBuckets] = await this.store.readBuckets([{ type: 'population', value: '*' }], scale, first, last);
     const population = populationView(populationBuckets, this.config.detector);
@@ -335,6 +337,10 @@ export class Detector implements AlertSource {
     await this.running;
     if (this.holder) await this.lease.release().catch(() => undefined);
   }
+}
+
+function compareKeyRefs(a: KeyRef, b: KeyRef): number {
+  return a.type < b.type ? -1 : a.type > b.type ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
 }
 
 /** What identifies one alert message: an episode emits at most one message per status and tick. */

@@ -35,16 +35,17 @@ export interface ReplayedScenario {
   prefixesOf: Map<string, Map<string, number>>;
 }
 
-export async function replayScenario(name: string, seed: number, overrides: Record<string, unknown> = {}): Promise<ReplayedScenario> {
+/** `view` wraps the store the pipeline and detector use (e.g. to list candidates in another order). */
+export async function replayScenario(name: string, seed: number, overrides: Record<string, unknown> = {}, view: (s: WindowStore) => WindowStore = (s) => s): Promise<ReplayedScenario> {
   const config = defaultConfig({ ...overrides, ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER }, log: { level: 'silent' } });
   const log = createLogger('silent');
   const metrics = new Metrics({ defaultMetrics: false });
   const store = new MemoryWindowStore(new WindowKeys(config.redis.keyPrefix, config.redis.shards));
   let pipelineRef: IngestPipeline | null = null;
   const clock: Clock = { now: () => pipelineRef?.watermark() ?? 0 };
-  const pipeline = new IngestPipeline(config, store, new MemoryDeadLetterSink(1000), metrics, clock, new BehaviorTracker(config.detector.behavior));
+  const pipeline = new IngestPipeline(config, view(store), new MemoryDeadLetterSink(1000), metrics, clock, new BehaviorTracker(config.detector.behavior));
   pipelineRef = pipeline;
-  const detector = new Detector(config, store, metrics, new LocalLease(), log);
+  const detector = new Detector(config, view(store), metrics, new LocalLease(), log);
   const messages: Alert[] = [];
   detector.onAlert((a) => void messages.push(a));
   const feed = new LocalFeed(pipeline, config.detector.evaluationIntervalMs, (wm) => detector.maybeEvaluate(wm));
