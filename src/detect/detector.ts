@@ -13,6 +13,8 @@ import type { DetectorLease } from './lease';
 const READ_CHUNK = 100;
 /** how far back a key's candidacy counts */
 const CANDIDATE_RECENCY_MS = 15 * 60_000;
+/** how long a stopping holder waits for its alert messages' deliveries */
+const STOP_DRAIN_MS = 5000;
 /** a backlog longer than this many ticks is judged from its last ticks only */
 const MAX_CATCH_UP_TICKS = 24 * 60;
 
@@ -29,6 +31,8 @@ export class Detector implements AlertSource {
   /** checkpoint writes, one after another: each saves the book and outbox as they are when it runs */
   private saving: Promise<unknown> = Promise.resolve();
   private checkpointQueued = false;
+  /** deliveries of emitted messages still running (each settles once every listener's has) */
+  private readonly delivering = new Set<Promise<unknown>>();
   private lastTick = -Infinity;
   private holder = false;
   private running: Promise<void> | null = null;
@@ -230,7 +234,11 @@ export class Detector implements AlertSource {
       if (d) deliveries.push(d);
     }
     const key = messageKey(m);
-    void Promise.allSettled(deliveries).then(() => this.confirm(key));
+    const delivery = Promise.allSettled(deliveries).then(() => {
+      this.delivering.delete(delivery);
+      this.confirm(key);
+    });
+    this.delivering.add(delivery);
   }
 
   /** A message the previous holder saved but did not see delivered: sent again (consumers may see it twice). */
@@ -330,12 +338,22 @@ export class Detector implements AlertSource {
     return excluded;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops judging; a holder waits up to `drainMs` for its messages' deliveries and saves its checkpoint
+   * once more before it lets the lease go, so that a rolling restart does not make the successor
+   * send again what was delivered.
+   */
+  async stop(drainMs = STOP_DRAIN_MS): Promise<void> {
     // a catch-up over a long backlog stops at the next tick; the successor continues from the checkpoint
     this.stopping = true;
     if (this.renewal) clearInterval(this.renewal);
     await this.running;
-    if (this.holder) await this.lease.release().catch(() => undefined);
+    if (!this.holder) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.delivering]), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
+    clearTimeout(timer);
+    await this.checkpointOrWarn();
+    await this.lease.release().catch(() => undefined);
   }
 }
 

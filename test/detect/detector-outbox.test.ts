@@ -90,6 +90,33 @@ describe('detector outbox across a lease holder crash', () => {
     await successor.stop();
   }, 60_000);
 
+  it('a holder that stops waits for its deliveries and leaves nothing to send again', async () => {
+    const config = defaultConfig({ ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER }, detector: { leaseTtlMs: LEASE_TTL_MS }, log: { level: 'silent' } });
+    const store = new MemoryWindowStore(new WindowKeys(config.redis.keyPrefix, config.redis.shards));
+    let pipelineRef: IngestPipeline | null = null;
+    const clock: Clock = { now: () => pipelineRef?.watermark() ?? 0 };
+    const pipeline = new IngestPipeline(config, store, new MemoryDeadLetterSink(1000), new Metrics({ defaultMetrics: false }), clock, null);
+    pipelineRef = pipeline;
+    const detector = new Detector(config, store, new Metrics({ defaultMetrics: false }), new RedisLease(redis.client(), 'stopping', 'holder', LEASE_TTL_MS), createLogger('silent'));
+    let sent = 0;
+    // a sink that takes a moment: the message is still on its way when stop() is called
+    detector.onAlert(() => {
+      sent++;
+      return sleep(300);
+    });
+    const feed = new LocalFeed(pipeline, config.detector.evaluationIntervalMs, (wm) => detector.maybeEvaluate(wm));
+    for (const e of generateEvents(loadScenario('small'), 42)) {
+      await feed.push(Buffer.from(JSON.stringify(e), 'utf8'));
+      if (sent > 0) break;
+    }
+    expect(sent).toBeGreaterThan(0);
+    await detector.stop();
+    const reader = new RedisLease(redis.client(), 'stopping', 'next', LEASE_TTL_MS);
+    expect((await reader.loadState())?.outbox).toEqual([]);
+    // and the lease is free for the next holder at once
+    expect(await reader.acquire()).toBe('taken');
+  }, 60_000);
+
   it('a holder whose lease another instance took saves nothing over its checkpoint', async () => {
     const client = redis.client();
     const mine = new RedisLease(client, 'fence', 'mine', 60_000);
