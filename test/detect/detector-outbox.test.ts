@@ -1,4 +1,4 @@
-import { defaultConfig } from '../../src/config/config';
+import { defaultConfig, type Config } from '../../src/config/config';
 import { createLogger } from '../../src/log';
 import { Metrics } from '../../src/metrics/metrics';
 import { MemoryWindowStore } from '../../src/windows/memory-store';
@@ -18,6 +18,17 @@ import { sleep, startRedis, waitFor, type RedisServer } from '../support';
 const LEASE_TTL_MS = 1000;
 const PREFIX = 'outbox';
 
+/** The ingest side as replay has it (memory store, event time as the clock), for detectors the tests make. */
+function replayPipeline(): { config: Config; store: MemoryWindowStore; pipeline: IngestPipeline } {
+  const config = defaultConfig({ ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER }, detector: { leaseTtlMs: LEASE_TTL_MS }, log: { level: 'silent' } });
+  const store = new MemoryWindowStore(new WindowKeys(config.redis.keyPrefix, config.redis.shards));
+  let pipelineRef: IngestPipeline | null = null;
+  const clock: Clock = { now: () => pipelineRef?.watermark() ?? 0 };
+  const pipeline = new IngestPipeline(config, store, new MemoryDeadLetterSink(1000), new Metrics({ defaultMetrics: false }), clock, new BehaviorTracker(config.detector.behavior));
+  pipelineRef = pipeline;
+  return { config, store, pipeline };
+}
+
 /**
  * The detector's outbox: a lease holder that dies with alert messages not yet delivered (a sink
  * still retrying, enforcement not yet done) leaves them in its checkpoint, and its successor sends
@@ -34,14 +45,8 @@ describe('detector outbox across a lease holder crash', () => {
   });
 
   it('the successor sends again what the dead holder had not seen delivered, and only that', async () => {
-    const config = defaultConfig({ ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER }, detector: { leaseTtlMs: LEASE_TTL_MS }, log: { level: 'silent' } });
-    const log = createLogger('silent');
-    const store = new MemoryWindowStore(new WindowKeys(config.redis.keyPrefix, config.redis.shards));
-    let pipelineRef: IngestPipeline | null = null;
-    const clock: Clock = { now: () => pipelineRef?.watermark() ?? 0 };
-    const pipeline = new IngestPipeline(config, store, new MemoryDeadLetterSink(1000), new Metrics({ defaultMetrics: false }), clock, new BehaviorTracker(config.detector.behavior));
-    pipelineRef = pipeline;
-    const detectorOn = (owner: string, metrics: Metrics): Detector => new Detector(config, store, metrics, new RedisLease(redis.client(), PREFIX, owner, LEASE_TTL_MS), log);
+    const { config, store, pipeline } = replayPipeline();
+    const detectorOn = (owner: string, metrics: Metrics): Detector => new Detector(config, store, metrics, new RedisLease(redis.client(), PREFIX, owner, LEASE_TTL_MS), createLogger('silent'));
 
     // the first holder's only sink never finishes a delivery (Kafka down, retrying)
     const first = detectorOn('first', new Metrics({ defaultMetrics: false }));
@@ -91,12 +96,7 @@ describe('detector outbox across a lease holder crash', () => {
   }, 60_000);
 
   it('a holder that stops waits for its deliveries and leaves nothing to send again', async () => {
-    const config = defaultConfig({ ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER }, detector: { leaseTtlMs: LEASE_TTL_MS }, log: { level: 'silent' } });
-    const store = new MemoryWindowStore(new WindowKeys(config.redis.keyPrefix, config.redis.shards));
-    let pipelineRef: IngestPipeline | null = null;
-    const clock: Clock = { now: () => pipelineRef?.watermark() ?? 0 };
-    const pipeline = new IngestPipeline(config, store, new MemoryDeadLetterSink(1000), new Metrics({ defaultMetrics: false }), clock, null);
-    pipelineRef = pipeline;
+    const { config, store, pipeline } = replayPipeline();
     const detector = new Detector(config, store, new Metrics({ defaultMetrics: false }), new RedisLease(redis.client(), 'stopping', 'holder', LEASE_TTL_MS), createLogger('silent'));
     let sent = 0;
     // a sink that takes a moment: the message is still on its way when stop() is called
