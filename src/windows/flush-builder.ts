@@ -15,8 +15,13 @@ interface KeyAggregate {
   ref: string;
   shard: number;
   linked: boolean;
-  /** per scale index: bucketStart -> the bucket's increments */
-  scales: Map<number, BucketWrite>[];
+  /**
+   * The key's bucket writes in this flush, and the scale index of each: a few (one per scale, more
+   * when the flush spans bucket boundaries), so arrays searched from the newest rather than a Map
+   * per scale: a flush makes these for nearly every key it touches.
+   */
+  writes: BucketWrite[];
+  scaleOf: number[];
 }
 
 /** Per input partition in this flush: the shards it touched and its last offset. */
@@ -99,17 +104,18 @@ export class FlushBuilder {
     if (!byValue) this.keys.set(type, (byValue = new Map()));
     let k = byValue.get(value);
     if (!k) {
-      k = { type, value, ref: type + ':' + value, shard: this.windowKeys.shardOf(type, value), linked: type !== 'account' && type !== 'population', scales: this.scales.map(() => new Map()) };
+      k = { type, value, ref: type + ':' + value, shard: this.windowKeys.shardOf(type, value), linked: type !== 'account' && type !== 'population', writes: [], scaleOf: [] };
       byValue.set(value, k);
     }
     if (offset <= p.markers[k.shard]) return;
     p.shards.add(k.shard);
     for (let s = 0; s < this.scales.length; s++) {
       const start = this.starts[s];
-      let w = k.scales[s].get(start);
-      if (!w) {
+      let w = writeOf(k, s, start);
+      if (w === null) {
         w = { type, value, ref: k.ref, scale: this.scales[s].name, bucketStart: start, linked: k.linked, capabilities: new Map(), members: null, youngMembers: null };
-        k.scales[s].set(start, w);
+        k.writes.push(w);
+        k.scaleOf.push(s);
       }
       w.capabilities.set(capability, (w.capabilities.get(capability) ?? 0) + 1);
       if (member === null) continue;
@@ -133,7 +139,7 @@ export class FlushBuilder {
     for (const byValue of this.keys.values()) {
       for (const k of byValue.values()) {
         const into = shardOf(k.shard).buckets;
-        for (let s = 0; s < this.scales.length; s++) for (const w of k.scales[s].values()) into.push(w);
+        for (const w of k.writes) into.push(w);
       }
     }
     const advances = new Map<number, PartitionAdvance[]>();
@@ -163,4 +169,10 @@ export class FlushBuilder {
       candidateMinMembers: opts.candidateMinMembers,
     };
   }
+}
+
+/** The key's write to bucket `start` of scale `s`, or null; searched from the newest (events mostly come in time order). */
+function writeOf(k: KeyAggregate, s: number, start: number): BucketWrite | null {
+  for (let i = k.writes.length - 1; i >= 0; i--) if (k.scaleOf[i] === s && k.writes[i].bucketStart === start) return k.writes[i];
+  return null;
 }
