@@ -1,5 +1,6 @@
 import type { Alert } from './alert';
 
+/** Takes one alert message; a promise, when returned, settles once the listener is done with it (see onAlert). */
 export type AlertListener = (alert: Alert) => void | Promise<unknown>;
 
 /**

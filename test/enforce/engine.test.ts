@@ -72,6 +72,22 @@ describe('dry run (the default)', () => {
   });
 });
 
+describe('a message handled twice (a new detector lease holder sends again what it cannot know was handled)', () => {
+  it('limits nobody again, publishes nothing more and counts against no cap', async () => {
+    const r = rig({ caps: { perAlert: 3, perHour: 100 } });
+    const alert = makeAlert(accounts('bot', 3));
+    expect((await fire(r, alert)).limited).toHaveLength(3);
+    const audited = (await r.store.readAudit(100)).length;
+    r.clock.advance(MIN);
+    const again = await fire(r, alert);
+    expect(again).toEqual({ limited: [], skipped: [], capped: null });
+    expect(r.publisher.sent).toHaveLength(3);
+    expect(await r.store.readAudit(100)).toHaveLength(audited);
+    expect(r.pages).toHaveLength(0);
+    expect((await r.store.get('bot-0', T0 + MIN))?.level).toBe(0);
+  });
+});
+
 describe('which alerts limit', () => {
   it('warnings, low scores, other link types and resolved alerts limit nobody', async () => {
     const r = rig({ enabled: true, linkTypes: ['ip_prefix'] });
