@@ -7,7 +7,7 @@
  * builds and settings (docs/performance.md): steadier than `npm run bench`, since no broker and no
  * poller share the machine, and the two CPU figures do not depend on what else runs.
  *
- *   npm run build && node dist/bench/store-write.bench.js [--events 200000] [--flush 50000,10000,2000] [--scenario mixed] [--seed 42]
+ *   npm run build && node dist/bench/store-write.bench.js [--events 200000] [--flush 50000,10000,2000] [--scenario mixed] [--seed 42] [--account-scales 1h|none]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,8 +36,8 @@ export interface StoreWriteRun {
 }
 
 /** One flush size, in this process: the child side of the bench. */
-async function measureOne(ndjsonFile: string, redisUrl: string, flushMaxEvents: number): Promise<StoreWriteRun> {
-  const config = defaultConfig({ redis: { url: redisUrl }, ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER, flushMaxEvents } });
+async function measureOne(ndjsonFile: string, redisUrl: string, flushMaxEvents: number, accountScales: string[] | undefined): Promise<StoreWriteRun> {
+  const config = defaultConfig({ redis: { url: redisUrl }, ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER, flushMaxEvents }, windows: accountScales === undefined ? {} : { accountScales } });
   const admin = new Redis(redisUrl);
   await admin.flushall();
   const store = new RedisWindowStore(createRedisClient(config.redis), new WindowKeys(config.redis.keyPrefix, config.redis.shards));
@@ -77,6 +77,11 @@ async function measureOne(ndjsonFile: string, redisUrl: string, flushMaxEvents: 
   };
 }
 
+function accountScalesOf(option: string | undefined): string[] | undefined {
+  if (option === undefined) return undefined;
+  return option === 'none' ? [] : option.split(',');
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -84,6 +89,8 @@ async function main(): Promise<void> {
       flush: { type: 'string', default: '50000,10000,2000' },
       scenario: { type: 'string', default: 'mixed' },
       seed: { type: 'string', default: '42' },
+      // windows.accountScales: a comma list, or "none"; default every scale
+      'account-scales': { type: 'string' },
       // internal: one measurement in this process
       one: { type: 'string' },
       input: { type: 'string' },
@@ -91,7 +98,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.one !== undefined) {
-    const run = await measureOne(values.input as string, values.redis as string, Number(values.one));
+    const run = await measureOne(values.input as string, values.redis as string, Number(values.one), accountScalesOf(values['account-scales']));
     process.stdout.write(JSON.stringify(run) + '\n');
     return;
   }
@@ -101,7 +108,8 @@ async function main(): Promise<void> {
     process.stdout.write(`store writes: ${dataset.events} events of ${values.scenario} (seed ${values.seed}), ${Math.round(dataset.bytes / dataset.events)} bytes each (peak RSS includes the input, held in memory)\n`);
     process.stdout.write('flushMaxEvents | events/s | lockstep CPU µs/event | Redis CPU µs/event | Redis commands/event | peak RSS MB\n');
     for (const size of values.flush.split(',').map(Number)) {
-      const out = execFileSync(process.execPath, [__filename, '--one', String(size), '--input', dataset.ndjsonFile, '--redis', redis.url], { encoding: 'utf8' });
+      const accountScales = values['account-scales'] === undefined ? [] : ['--account-scales', values['account-scales']];
+      const out = execFileSync(process.execPath, [__filename, '--one', String(size), '--input', dataset.ndjsonFile, '--redis', redis.url, ...accountScales], { encoding: 'utf8' });
       const r = JSON.parse(out) as StoreWriteRun;
       process.stdout.write(`${r.flushMaxEvents} | ${r.eventsPerSec} | ${r.lockstepCpuUsPerEvent.toFixed(1)} | ${r.redisCpuUsPerEvent.toFixed(1)} | ${r.redisCommandsPerEvent.toFixed(1)} | ${r.peakRssMb}\n`);
     }

@@ -132,6 +132,9 @@ export async function startService(config: Config, clock: Clock, log: Logger): P
       if (!KEY_TYPES.includes(params.type as KeyType)) {
         return sendError(res, 400, 'bad_key_type', `unknown key type "${params.type}"; one of ${KEY_TYPES.join(', ')}`);
       }
+      if (params.type === 'account' && config.windows.accountScales.length === 0) {
+        return sendError(res, 404, 'account_windows_off', 'accounts\' own windows are not kept (windows.accountScales is empty); an account\'s requests show in the windows of its linking keys');
+      }
       const wm = pipeline.watermark() ?? clock.now();
       sendJson(res, 200, await readKeyView(store, config, params.type as KeyType, params.value, wm));
     })

@@ -52,6 +52,8 @@ export interface Config {
   };
   windows: {
     scales: ScaleConfig[];
+    /** names of the scales at which accounts' own windows are kept (every scale unless configured) */
+    accountScales: string[];
     maxMembersPerBucket: number;
     youngAccountAgeMs: number;
     topAccounts: number;
@@ -150,6 +152,10 @@ export function buildConfig(raw: Record<string, unknown>): Config {
   cfg.windows.scales.forEach((s, i) => {
     if (names.has(s.name)) throw new LockstepError('CONFIG_INVALID', `invalid config: windows.scales.${i}.name "${s.name}" is used twice`, { field: `windows.scales.${i}.name` });
     names.add(s.name);
+  });
+  if (cfg.windows.accountScales === undefined) cfg.windows.accountScales = cfg.windows.scales.map((s) => s.name);
+  cfg.windows.accountScales.forEach((name, i) => {
+    if (!names.has(name)) throw new LockstepError('CONFIG_INVALID', `invalid config: windows.accountScales.${i} "${name}" is not the name of a scale in windows.scales`, { field: `windows.accountScales.${i}` });
   });
   return cfg;
 }

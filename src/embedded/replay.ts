@@ -36,8 +36,9 @@ export async function runReplay(input: NodeJS.ReadableStream, io: ReplayIo, over
   const loaded = loadConfig(process.env, { ...overrides, ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER, ...((overrides.ingest as object) ?? {}) } });
   // The clock is event time here, and only the detector reads the store, at each tick (the feed
   // flushes then): a flush every flushIntervalMs of event time would serve no reader and, for
-  // sparse traffic, undo the pre-aggregation (a flush every few events).
-  const config = { ...loaded, ingest: { ...loaded.ingest, flushIntervalMs: loaded.detector.evaluationIntervalMs } };
+  // sparse traffic, undo the pre-aggregation (a flush every few events). Nor would accounts' own
+  // windows, which only the HTTP API reads.
+  const config = { ...loaded, ingest: { ...loaded.ingest, flushIntervalMs: loaded.detector.evaluationIntervalMs }, windows: { ...loaded.windows, accountScales: [] } };
   const log = createLogger(config.log.level === 'info' ? 'warn' : config.log.level, io.stderr as unknown as import('pino').DestinationStream);
   const metrics = new Metrics({ defaultMetrics: false });
   const store = new MemoryWindowStore(new WindowKeys(config.redis.keyPrefix, config.redis.shards));

@@ -320,7 +320,7 @@ export class IngestPipeline {
 
   /** The store write of a batch, against the partitions' current markers (read first where unknown). */
   private async build(batch: PendingBatch): Promise<Flush> {
-    const builder = new FlushBuilder(this.windowKeys, this.config.windows.scales, this.config.windows.youngAccountAgeMs);
+    const builder = new FlushBuilder(this.windowKeys, this.config.windows.scales, this.config.windows.youngAccountAgeMs, this.config.windows.accountScales);
     for (const [field, lastOffset] of batch.lastOffsets) {
       const p = this.partitions.get(field);
       if (!p) throw new LockstepError('STORE_CONFLICT', `partition ${field} flushed before ensurePartition()`);

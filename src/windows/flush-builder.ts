@@ -45,14 +45,20 @@ export class FlushBuilder {
   private readonly partitions = new Map<string, PartitionAggregate>();
   /** per scale: the bucket start of the event being added */
   private readonly starts: number[];
+  /** per scale: whether accounts' own buckets are kept there (windows.accountScales) */
+  private readonly accountAt: boolean[];
+  private readonly anyAccountScale: boolean;
   private events = 0;
 
   constructor(
     private readonly windowKeys: WindowKeys,
     private readonly scales: readonly ScaleConfig[],
     private readonly youngAccountAgeMs: number,
+    accountScales: readonly string[] = scales.map((s) => s.name),
   ) {
     this.starts = scales.map(() => 0);
+    this.accountAt = scales.map((s) => accountScales.includes(s.name));
+    this.anyAccountScale = this.accountAt.includes(true);
   }
 
   get size(): number {
@@ -73,7 +79,7 @@ export class FlushBuilder {
   add(e: RequestEvent, field: string, offset: number, links: readonly KeyLink[]): void {
     const p = this.begin(e, field);
     const young = this.isYoung(e);
-    this.addTo(p, offset, 'account', e.accountId, e.capability, null, young);
+    if (this.anyAccountScale) this.addTo(p, offset, 'account', e.accountId, e.capability, null, young);
     this.addTo(p, offset, 'population', '*', e.capability, null, young);
     for (let i = 0; i < links.length; i++) this.addTo(p, offset, links[i].type, links[i].value, e.capability, e.accountId, young);
   }
@@ -82,7 +88,7 @@ export class FlushBuilder {
   addLinks(e: RequestEvent, field: string, offset: number, types: readonly KeyType[], values: readonly string[], from: number, to: number): void {
     const p = this.begin(e, field);
     const young = this.isYoung(e);
-    this.addTo(p, offset, 'account', e.accountId, e.capability, null, young);
+    if (this.anyAccountScale) this.addTo(p, offset, 'account', e.accountId, e.capability, null, young);
     this.addTo(p, offset, 'population', '*', e.capability, null, young);
     for (let i = from; i < to; i++) this.addTo(p, offset, types[i], values[i], e.capability, e.accountId, young);
   }
@@ -110,6 +116,7 @@ export class FlushBuilder {
     if (offset <= p.markers[k.shard]) return;
     p.shards.add(k.shard);
     for (let s = 0; s < this.scales.length; s++) {
+      if (type === 'account' && !this.accountAt[s]) continue;
       const start = this.starts[s];
       let w = writeOf(k, s, start);
       if (w === null) {

@@ -18,10 +18,15 @@ export interface KeyView {
   windows: KeyWindowView[];
 }
 
-/** One key's windows at every scale, each ending at `watermark` (what GET /v1/keys/{type}/{value} serves). */
+/**
+ * One key's windows at every scale, each ending at `watermark` (what GET /v1/keys/{type}/{value}
+ * serves); an account's only at the scales its windows are kept (windows.accountScales).
+ */
 export async function readKeyView(store: WindowStore, cfg: Config, type: KeyType, value: string, watermark: number): Promise<KeyView> {
   const windows: KeyWindowView[] = [];
   for (const scale of cfg.windows.scales) {
+    // not kept at this scale: leaving the window out says so, where empty counts would say "idle"
+    if (type === 'account' && !cfg.windows.accountScales.includes(scale.name)) continue;
     const last = watermark - (watermark % scale.bucketMs);
     const first = last - (scale.buckets - 1) * scale.bucketMs;
     const [buckets] = await store.readBuckets([{ type, value }], scale, first, last);
