@@ -68,6 +68,15 @@ function addCapability(count: number, capability: string): void {
   capabilityTotals[capability] = (capabilityTotals[capability] ?? 0) + count;
 }
 
+/**
+ * A value this many accounts share in one bucket (a big ASN, a popular SDK) cannot reach warning
+ * whatever else it shows (its rarity factor alone keeps it below): the detector skips it. Grows
+ * with `widest`, so a lower bound of it that is too common proves the key too common.
+ */
+export function tooCommon(type: string, widest: number, cfg: Config['detector']): boolean {
+  return COMMON_LINK_TYPES.has(type) && linkRarity(widest, Number.POSITIVE_INFINITY) ** DEFAULT_WEIGHTS.linkRarity < cfg.thresholds.warning;
+}
+
 /** The buckets an evaluation at `watermark` reads at one scale: complete buckets only, oldest first. */
 export function windowBuckets(scale: ScaleConfig, watermark: number): { first: number; last: number } {
   const last = watermark - (watermark % scale.bucketMs) - scale.bucketMs;
@@ -120,8 +129,7 @@ export function assessFleet(
   const common = COMMON_LINK_TYPES.has(key.type);
   let widest = 0;
   for (const b of buckets) if (b.distinct > widest) widest = b.distinct;
-  // a value many accounts share cannot reach warning whatever else it shows: skip the work
-  if (common && linkRarity(widest, Number.POSITIVE_INFINITY) ** DEFAULT_WEIGHTS.linkRarity < cfg.thresholds.warning) return null;
+  if (tooCommon(key.type, widest, cfg)) return null;
 
   // capability mix and volume first: they need no per-member work
   const byCap: Record<string, number> = {};

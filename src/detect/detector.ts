@@ -5,12 +5,14 @@ import type { AlertListener, AlertSource } from '../alerts/source';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { KeyRef, WindowStore } from '../windows/store';
-import { assessFleet, combineScales, populationView, windowBuckets, type FleetAssessment } from './assess';
+import { assessFleet, combineScales, COMMON_LINK_TYPES, populationView, tooCommon, windowBuckets, type FleetAssessment } from './assess';
 import { AlertBook } from './alert-book';
 import type { DetectorLease } from './lease';
 
 /** keys read per store call: bounds one round trip's size */
 const READ_CHUNK = 100;
+/** keys whose member-field peak is read per store call (one small field per bucket) */
+const PEAK_READ_CHUNK = 1000;
 /** how far back a key's candidacy counts */
 const CANDIDATE_RECENCY_MS = 15 * 60_000;
 /** how long a stopping holder waits for its alert messages' deliveries */
@@ -303,7 +305,8 @@ export class Detector implements AlertSource {
     const allowOrgs = this.config.detector.allowlist.orgs;
     // in one order whatever order the store lists them in (a Redis set has none; the memory store's
     // follows its writes): where fleets overlap, which key leads an alert must not depend on it
-    const candidates = (await this.store.readCandidates(scale, starts)).filter((k) => !(k.type === 'org' && allowOrgs.includes(k.value))).sort(compareKeyRefs);
+    const listed = (await this.store.readCandidates(scale, starts)).filter((k) => !(k.type === 'org' && allowOrgs.includes(k.value))).sort(compareKeyRefs);
+    const candidates = await this.withoutTooCommon(listed, scale, first, last);
     if (candidates.length === 0) return [];
     const [populationBuckets] = await this.store.readBuckets([{ type: 'population', value: '*' }], scale, first, last);
     const population = populationView(populationBuckets, this.config.detector);
@@ -317,6 +320,26 @@ export class Detector implements AlertSource {
       });
     }
     return out;
+  }
+
+  /**
+   * Sets aside the keys of common types (an ASN, an SDK's user agent) whose widest bucket alone
+   * makes them too common to reach warning, on one field per bucket, before their buckets, with
+   * thousands of member fields each, are read. assessFleet would reject them too (same rule,
+   * tooCommon): half the member fields is a lower bound of the distinct members it counts.
+   */
+  private async withoutTooCommon(keys: KeyRef[], scale: ScaleConfig, first: number, last: number): Promise<KeyRef[]> {
+    const common = keys.filter((k) => COMMON_LINK_TYPES.has(k.type));
+    if (common.length === 0) return keys;
+    const tooCommonRefs = new Set<KeyRef>();
+    for (let i = 0; i < common.length; i += PEAK_READ_CHUNK) {
+      const chunk = common.slice(i, i + PEAK_READ_CHUNK);
+      const peaks = await this.store.readMemberFieldsPeak(chunk, scale, first, last);
+      chunk.forEach((k, j) => {
+        if (tooCommon(k.type, Math.ceil(peaks[j] / 2), this.config.detector)) tooCommonRefs.add(k);
+      });
+    }
+    return tooCommonRefs.size === 0 ? keys : keys.filter((k) => !tooCommonRefs.has(k));
   }
 
   /** Allowlisted accounts, and the members of allowlisted orgs (read from the org keys' windows). */

@@ -169,6 +169,17 @@ export class MemoryWindowStore implements WindowStore {
     return out;
   }
 
+  async readMemberFieldsPeak(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<number[]> {
+    const byStart = this.slots.get(scale.name);
+    const out = keys.map(() => 0);
+    for (let t = fromStart; t <= toStart; t += scale.bucketMs) {
+      const slot = byStart?.get(t);
+      if (!slot) continue;
+      for (let i = 0; i < keys.length; i++) out[i] = Math.max(out[i], slot.keys.get(keys[i].type)?.get(keys[i].value)?.fields ?? 0);
+    }
+    return out;
+  }
+
   async readCandidates(scale: ScaleConfig, bucketStarts: number[]): Promise<KeyRef[]> {
     const refs = new Set<string>();
     const byStart = this.slots.get(scale.name);

@@ -179,6 +179,20 @@ export class RedisWindowStore implements WindowStore {
     return all.map((rows) => rows.map((h, i) => decodeBucket(starts[i], Object.entries(h))));
   }
 
+  async readMemberFieldsPeak(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<number[]> {
+    const starts: number[] = [];
+    for (let t = fromStart; t <= toStart; t += scale.bucketMs) starts.push(t);
+    return Promise.all(
+      keys.map(async (k) => {
+        const shard = this.keys.shardOf(k.type, k.value);
+        const fields = await Promise.all(starts.map((t) => this.client.hget(this.keys.bucket(shard, scale.name, t, k.type, k.value), 'd')));
+        let peak = 0;
+        for (const d of fields) if (d !== null && Number(d) > peak) peak = Number(d);
+        return peak;
+      }),
+    );
+  }
+
   async readCandidates(scale: ScaleConfig, bucketStarts: number[]): Promise<KeyRef[]> {
     const reads: Promise<string[]>[] = [];
     for (let s = 0; s < this.keys.shards; s++) {

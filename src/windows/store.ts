@@ -107,6 +107,13 @@ export interface WindowStore {
   readWatermarks(): Promise<Map<string, number>>;
   /** Buckets [fromStart, toStart] of each key at one scale, in one round trip; missing buckets are empty. */
   readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]>;
+  /**
+   * Per key, the most member fields (m: and y:, the `d` of the Redis layout) any one of its buckets
+   * in [fromStart, toStart] holds: one number per bucket read instead of every member, so that the
+   * detector can set aside keys shared too widely before reading their buckets. A member seen both
+   * young and not holds two fields, so this is at most twice the distinct members.
+   */
+  readMemberFieldsPeak(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<number[]>;
   /** Keys whose bucket reached candidateMinMembers in any of the given buckets of a scale (the detector's work list). */
   readCandidates(scale: ScaleConfig, bucketStarts: number[]): Promise<KeyRef[]>;
   ping(): Promise<boolean>;

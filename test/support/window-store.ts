@@ -8,6 +8,7 @@ export function storeWith(inner: WindowStore, own: Partial<Omit<WindowStore, 'ki
     readPartition: own.readPartition ?? ((field) => inner.readPartition(field)),
     readWatermarks: own.readWatermarks ?? (() => inner.readWatermarks()),
     readBuckets: own.readBuckets ?? ((keys, scale, from, to) => inner.readBuckets(keys, scale, from, to)),
+    readMemberFieldsPeak: own.readMemberFieldsPeak ?? ((keys, scale, from, to) => inner.readMemberFieldsPeak(keys, scale, from, to)),
     readCandidates: own.readCandidates ?? ((scale, starts) => inner.readCandidates(scale, starts)),
     ping: own.ping ?? (() => inner.ping()),
     close: own.close ?? (() => inner.close()),

@@ -167,6 +167,24 @@ export function describeWindowStore(name: string, make: (cfg: Config) => Promise
       expect(await fx.store.readCandidates(minute, [T0 + 120_000])).toEqual([]);
     });
 
+    it('reads the peak of member fields per key without its members: a member seen young and not holds two', async () => {
+      const ua: KeyLink = { type: 'user_agent', value: 'sdk/2' };
+      const young = { accountCreatedTs: T0 - 1000 };
+      const batch = [
+        { e: ev(0, 'a', 'coding'), offset: 0, links: [ip, ua] },
+        { e: ev(1, 'b', 'coding', young), offset: 1, links: [ip] },
+        { e: ev(2, 'b', 'coding'), offset: 2, links: [ip] },
+        { e: ev(61, 'c', 'chat'), offset: 3, links: [ip] },
+      ];
+      await fx.store.apply(buildFlush(batch, none()));
+      const other: KeyLink = { type: 'asn', value: '64501' };
+      // minute T0 holds a (m:), b (y: and m:); minute T0+1 holds c
+      expect(await fx.store.readMemberFieldsPeak([ip, ua, other], minute, T0 - 120_000, T0 + 60_000)).toEqual([3, 1, 0]);
+      expect(await fx.store.readMemberFieldsPeak([ip], minute, T0 + 60_000, T0 + 120_000)).toEqual([1]);
+      const [[b]] = await fx.store.readBuckets([ip], minute, T0, T0);
+      expect(b.distinct).toBe(2);
+    });
+
     it('answers ping', async () => {
       expect(await fx.store.ping()).toBe(true);
     });
