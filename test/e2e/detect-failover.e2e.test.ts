@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Alert } from '../../src/alerts/alert';
@@ -14,7 +16,8 @@ import { fleetScenario } from './fleet-scenario';
  * Two instances in one consumer group: one evaluates (it holds the detector lease); it is killed
  * with SIGKILL mid-stream. The survivor takes over the partitions and the lease and continues the
  * same alert episodes: no alert is duplicated (a second alertId for a campaign already alerted),
- * none is missed, and no alert message is sent twice.
+ * none is missed, and no alert message is sent twice; an alert the holder could not deliver before
+ * it died is delivered by the survivor.
  */
 const scenario = fleetScenario();
 const CUT = (scenario.start as number) + 2 * 3_600_000;
@@ -45,7 +48,7 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
   const events = [...generateEvents(scenario, 11)];
 
   beforeAll(async () => {
-    [kafka, redis] = await Promise.all([startKafka({ topics: { 'llm.requests': 8, 'fo.requests': 8, 'distill.alerts': 4 } }), startRedis()]);
+    [kafka, redis] = await Promise.all([startKafka({ topics: { 'llm.requests': 8, 'fo.requests': 8, 'am.requests': 8, 'distill.alerts': 4 } }), startRedis()]);
   });
   afterAll(async () => Promise.all([kafka?.stop(), redis?.stop()]));
 
@@ -118,6 +121,48 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
       }
     } finally {
       for (const p of procs) await p.stop();
+    }
+  });
+
+  it('sends again, from the successor, an alert the killed holder could not deliver', async () => {
+    await redis.flushAll();
+    const topic = 'am.requests';
+    // an Alertmanager that holds every request open until told to answer: the holder's message stays undelivered
+    const received: { alert_id?: string }[] = [];
+    let answering = false;
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (!answering) return; // held: the sender's timeout or death ends it
+        for (const a of JSON.parse(Buffer.concat(chunks).toString('utf8')) as { labels: { alert_id?: string } }[]) received.push(a.labels);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const amUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-am-')), 'config.json');
+    fs.writeFileSync(cfg, JSON.stringify({ detector: { leaseTtlMs: 3000 } }));
+    const env = serviceEnv(kafka, redis, { KAFKA_GROUP_ID: 'lockstep-outbox', INPUT_TOPIC: topic, LOCKSTEP_CONFIG: cfg, ALERTMANAGER_URL: amUrl });
+    const [a, b] = await twoInstancesOnFirstPart(env, topic);
+    const procs: LockstepProcess[] = [a, b];
+    try {
+      const alertsOf = async (p: LockstepProcess): Promise<Alert[]> => ((await (await fetch(`${p.url}/v1/alerts`)).json()) as { alerts: Alert[] }).alerts;
+      const holder = await waitFor(async () => ((await alertsOf(a)).length > 0 ? a : (await alertsOf(b)).length > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 250, what: 'alerts before the kill' });
+      const survivor = holder === a ? b : a;
+      // killed with its first alerts on their way to Alertmanager (its sink waits 5 s before it retries)
+      const undelivered = (await alertsOf(holder)).map((x) => x.alertId);
+      await holder.kill();
+      procs.splice(procs.indexOf(holder), 1);
+      answering = true;
+      // the survivor takes the lease, reads the checkpoint's outbox and sends those alerts itself
+      await waitFor(async () => undelivered.every((id) => received.some((l) => l.alert_id === id)), { timeoutMs: 30_000, intervalMs: 250, what: 'the survivor to send the dead holder\'s alerts' });
+      expect(await survivor.metric('lockstep_alert_messages_resent_total')).toBeGreaterThan(0);
+      expect(survivor.logs()).toMatch(/sending again the alert messages the previous lease holder had not seen delivered/);
+    } finally {
+      for (const p of procs) await p.stop();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 
