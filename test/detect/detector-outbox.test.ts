@@ -7,7 +7,7 @@ import { IngestPipeline } from '../../src/ingest/pipeline';
 import { MemoryDeadLetterSink } from '../../src/ingest/dead-letter';
 import { LocalFeed } from '../../src/ingest/local-feed';
 import { Detector, messageKey } from '../../src/detect/detector';
-import { RedisLease } from '../../src/detect/lease';
+import { LocalLease, RedisLease } from '../../src/detect/lease';
 import { BehaviorTracker } from '../../src/detect/behavior';
 import { generateEvents } from '../../src/sim/generate';
 import { loadScenario } from '../../src/sim/scenario';
@@ -115,6 +115,21 @@ describe('detector outbox across a lease holder crash', () => {
     expect((await reader.loadState())?.outbox).toEqual([]);
     // and the lease is free for the next holder at once
     expect(await reader.acquire()).toBe('taken');
+  }, 60_000);
+
+  it('sends a tick\'s alerts even when its checkpoint cannot be saved (Redis briefly unreachable)', async () => {
+    const { config, store, pipeline } = replayPipeline();
+    const failing = new LocalLease();
+    failing.saveState = async () => {
+      throw new Error('connection lost');
+    };
+    const detector = new Detector(config, store, new Metrics({ defaultMetrics: false }), failing, createLogger('silent'));
+    const sent: Alert[] = [];
+    detector.onAlert((a) => void sent.push(a));
+    const feed = new LocalFeed(pipeline, config.detector.evaluationIntervalMs, (wm) => detector.maybeEvaluate(wm));
+    for (const e of generateEvents(loadScenario('small'), 42)) await feed.push(Buffer.from(JSON.stringify(e), 'utf8'));
+    await feed.end();
+    expect(sent.filter((a) => a.status === 'firing').length).toBeGreaterThan(0);
   }, 60_000);
 
   it('a holder whose lease another instance took saves nothing over its checkpoint', async () => {
