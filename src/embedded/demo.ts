@@ -21,7 +21,7 @@ export function startDemo(feed: LocalFeed, config: Config, clock: Clock, log: Lo
     for (let round = 0; !stopped; round++) {
       const scenario = { ...base, start };
       log.info({ scenario: base.name, seed: config.sim.seed + round, speedup: config.sim.speedup, start: new Date(start).toISOString() }, 'embedded demo: simulated traffic with distillation campaigns (no KAFKA_BROKERS set)');
-      for await (const batch of pacedEvents(scenario, config.sim.seed + round, { speedup: config.sim.speedup, clock })) {
+      for await (const batch of pacedEvents(scenario, config.sim.seed + round, { speedup: config.sim.speedup, clock, stopped: () => stopped })) {
         if (stopped) break;
         for (const e of batch) await feed.push(Buffer.from(JSON.stringify(e)));
       }

@@ -11,6 +11,8 @@ export interface PaceOptions {
   sleep?: (ms: number) => Promise<void>;
   /** most events handed over at once */
   maxBatch?: number;
+  /** ends the stream when true, checked between waits too: a stop need not wait for the next event to fall due */
+  stopped?: () => boolean;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,7 +29,7 @@ export async function* pacedEvents(scenario: Scenario, seed: number, opts: PaceO
   const dueAt = (ts: number): number => wallStart + (ts - scenario.start) / opts.speedup;
   const events = generateEvents(scenario, seed);
   let pending = events.next();
-  while (!pending.done) {
+  while (!pending.done && !opts.stopped?.()) {
     const now = opts.clock.now();
     const batch: RequestEvent[] = [];
     while (!pending.done && batch.length < maxBatch && dueAt(pending.value.ts) <= now) {

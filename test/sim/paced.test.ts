@@ -27,4 +27,18 @@ describe('pacedEvents', () => {
     expect(clock.now() - 1000).toBeLessThan(12000 + 1000);
     expect(Math.max(...sleeps)).toBeLessThanOrEqual(1000);
   });
+
+  it('ends while waiting for the next event once told to stop, whatever the clock does', async () => {
+    const clock = new ManualClock(1000);
+    let stop = false;
+    let waits = 0;
+    // a clock that never moves: without the stop check the stream would wait forever
+    const sleep = async (): Promise<void> => {
+      if (++waits === 3) stop = true;
+    };
+    const batches: RequestEvent[][] = [];
+    for await (const batch of pacedEvents(everyKind, 7, { speedup: 1, clock, sleep, stopped: () => stop })) batches.push(batch);
+    expect(waits).toBe(3);
+    expect(batches.flat().length).toBeLessThan([...generateEvents(everyKind, 7)].length);
+  });
 });
