@@ -63,11 +63,13 @@ end
 return 0`;
 
 const SAVE_STATE_LUA = `
--- KEYS[1] lease key, KEYS[2] state key; ARGV[1] owner, ARGV[2] state, ARGV[3] ttl ms.
+-- KEYS[1] lease key, KEYS[2] book key, KEYS[3] outbox key; ARGV[1] owner, ARGV[2] book JSON,
+-- ARGV[3] outbox JSON, ARGV[4] ttl ms.
 -- Returns 1 when saved, 0 when ARGV[1] does not hold the lease (nothing written): a holder whose
 -- lease lapsed mid-evaluation must not overwrite its successor's checkpoint.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
+redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
 return 1`;
 
 const RELEASE_LUA = `
@@ -81,7 +83,9 @@ const STATE_TTL_MS = 7 * 86_400_000;
 /** The lease in Redis: a key with an owner and a TTL the holder renews at every evaluation. */
 export class RedisLease implements DetectorLease {
   private readonly leaseKey: string;
+  /** the alert book alone, as versions before the outbox wrote it: they can still read it during a rolling upgrade */
   private readonly stateKey: string;
+  private readonly outboxKey: string;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -92,6 +96,7 @@ export class RedisLease implements DetectorLease {
     // one hash tag for both keys: same slot in Cluster
     this.leaseKey = `${prefix}:{detector}:lease`;
     this.stateKey = `${prefix}:{detector}:state`;
+    this.outboxKey = `${prefix}:{detector}:outbox`;
   }
 
   async acquire(): Promise<'renewed' | 'taken' | null> {
@@ -104,14 +109,13 @@ export class RedisLease implements DetectorLease {
   }
 
   async loadState(): Promise<DetectorCheckpoint | null> {
-    const raw = await this.client.get(this.stateKey);
-    if (raw === null) return null;
-    const parsed = JSON.parse(raw) as DetectorCheckpoint | AlertBookState;
-    // a checkpoint written before the outbox existed (a rolling upgrade): the book alone
-    return 'book' in parsed ? parsed : { book: parsed, outbox: [] };
+    const [book, outbox] = await this.client.mget(this.stateKey, this.outboxKey);
+    if (book === null) return null;
+    return { book: JSON.parse(book) as AlertBookState, outbox: outbox === null ? [] : (JSON.parse(outbox) as Alert[]) };
   }
 
   async saveState(state: DetectorCheckpoint): Promise<boolean> {
-    return (await this.client.eval(SAVE_STATE_LUA, 2, this.leaseKey, this.stateKey, this.owner, JSON.stringify(state), STATE_TTL_MS)) === 1;
+    const saved = await this.client.eval(SAVE_STATE_LUA, 3, this.leaseKey, this.stateKey, this.outboxKey, this.owner, JSON.stringify(state.book), JSON.stringify(state.outbox), STATE_TTL_MS);
+    return saved === 1;
   }
 }

@@ -145,10 +145,16 @@ describe('detector outbox across a lease holder crash', () => {
     expect((await theirs.loadState())?.book.lastEvaluatedAt).toBe(1);
   });
 
-  it('reads a checkpoint written before the outbox existed', async () => {
+  it('keeps the book where versions before the outbox read it, so a rolling upgrade can hand over either way', async () => {
     const client = redis.client();
     const book = { fleets: [], groups: [], resolved: [], lastEvaluatedAt: 7 };
+    // written by an older version: the book alone
     await client.set('legacy:{detector}:state', JSON.stringify(book));
-    expect(await new RedisLease(client, 'legacy', 'any', 60_000).loadState()).toEqual({ book, outbox: [] });
+    const lease = new RedisLease(client, 'legacy', 'new', 60_000);
+    expect(await lease.loadState()).toEqual({ book, outbox: [] });
+    // written by this version: an older one reads the same key as its whole checkpoint
+    expect(await lease.acquire()).toBe('taken');
+    expect(await lease.saveState({ book: { ...book, lastEvaluatedAt: 8 }, outbox: [] })).toBe(true);
+    expect(JSON.parse((await client.get('legacy:{detector}:state')) as string)).toEqual({ ...book, lastEvaluatedAt: 8 });
   });
 });
