@@ -75,6 +75,8 @@ export class IngestPipeline {
   /** partitions assigned to this instance, and since when (wall clock) */
   private assigned: { fields: Set<string>; since: number } | null = null;
   private readonly stalls: WatermarkStalls;
+  /** assignedWatermarks()'s output, reused */
+  private readonly scratch: [string, number][] = [];
 
   constructor(
     private readonly config: Config,
@@ -184,10 +186,10 @@ export class IngestPipeline {
    * before the others have caught up. A partition silent that long (empty) is left out.
    */
   watermark(): number | null {
-    const watermarks = this.assignedWatermarks((p) => p.watermark);
-    if (watermarks === null) return null;
+    const n = this.assignedWatermarks(watermarkOf);
+    if (n < 0) return null;
     let lowest: number | null = null;
-    for (const [, wm] of watermarks) if (lowest === null || wm < lowest) lowest = wm;
+    for (let i = 0; i < n; i++) if (lowest === null || this.scratch[i][1] < lowest) lowest = this.scratch[i][1];
     return lowest;
   }
 
@@ -198,24 +200,34 @@ export class IngestPipeline {
    * are not yet counted there.
    */
   durableWatermark(): number | null {
-    const watermarks = this.assignedWatermarks((p) => p.durableWatermark);
-    return watermarks === null ? null : this.stalls.lowest(watermarks, this.clock.now());
+    const n = this.assignedWatermarks(durableWatermarkOf);
+    return n < 0 ? null : this.stalls.lowest(this.scratch.slice(0, n), this.clock.now());
   }
 
-  /** [field, watermark] of the assigned partitions that have one; null while one that has shown no event is still waited for. */
-  private assignedWatermarks(of: (p: PartitionState) => number | null): [string, number][] | null {
-    const out: [string, number][] = [];
+  /**
+   * Puts [field, watermark] of the assigned partitions that have one in scratch[0, n) and returns n;
+   * -1 while one that has shown no event is still waited for. The pairs are reused: watermark() runs
+   * for every event (it is replay's clock), and must not allocate.
+   */
+  private assignedWatermarks(of: (p: PartitionState) => number | null): number {
     const waiting = this.assigned !== null && this.clock.now() - this.assigned.since < this.config.ingest.idlePartitionMs;
+    let n = 0;
     for (const field of this.assigned?.fields ?? this.partitions.keys()) {
       const p = this.partitions.get(field);
       const pw = p === undefined ? null : of(p);
       if (pw === null) {
-        if (waiting) return null;
+        if (waiting) return -1;
         continue;
       }
-      out.push([field, pw]);
+      const pair = this.scratch[n];
+      if (pair === undefined) this.scratch.push([field, pw]);
+      else {
+        pair[0] = field;
+        pair[1] = pw;
+      }
+      n++;
     }
-    return out;
+    return n;
   }
 
   /**
@@ -346,4 +358,12 @@ export class IngestPipeline {
       }
     }
   }
+}
+
+function watermarkOf(p: PartitionState): number | null {
+  return p.watermark;
+}
+
+function durableWatermarkOf(p: PartitionState): number | null {
+  return p.durableWatermark;
 }
