@@ -30,9 +30,13 @@ export class PendingBatch {
 
   /** Registers a message's offset; every message taken counts, whatever becomes of it. */
   took(field: string, offset: number, now: number): void {
+    this.raiseLastOffset(field, offset);
+    if (this.since === null) this.since = now;
+  }
+
+  private raiseLastOffset(field: string, offset: number): void {
     const last = this.lastOffsets.get(field);
     if (last === undefined || offset > last) this.lastOffsets.set(field, offset);
-    if (this.since === null) this.since = now;
   }
 
   /** Adds a counted event; its links follow through addLink() and end with endEvent(). */
@@ -66,10 +70,7 @@ export class PendingBatch {
       this.linkValues.push(other.linkValues[i]);
     }
     this.letters.push(...other.letters);
-    for (const [field, offset] of other.lastOffsets) {
-      const last = this.lastOffsets.get(field);
-      if (last === undefined || offset > last) this.lastOffsets.set(field, offset);
-    }
+    for (const [field, offset] of other.lastOffsets) this.raiseLastOffset(field, offset);
     for (const [field, wm] of other.watermarks) {
       const mine = this.watermarks.get(field) ?? null;
       if (wm !== null && (mine === null || wm > mine)) this.watermarks.set(field, wm);

@@ -58,6 +58,13 @@ export function scriptArgument(args: readonly (string | number)[]): string {
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** The starts of a scale's buckets from `fromStart` to `toStart`, both included. */
+function bucketStarts(scale: ScaleConfig, fromStart: number, toStart: number): number[] {
+  const starts: number[] = [];
+  for (let t = fromStart; t <= toStart; t += scale.bucketMs) starts.push(t);
+  return starts;
+}
+
 /**
  * Hash field names of one shard write (keys.ts: c:<capability>, m:<account>, y:<account>), each
  * built once: an account appears in the buckets of each of its links and scales.
@@ -168,8 +175,7 @@ export class RedisWindowStore implements WindowStore {
   }
 
   async readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]> {
-    const starts: number[] = [];
-    for (let t = fromStart; t <= toStart; t += scale.bucketMs) starts.push(t);
+    const starts = bucketStarts(scale, fromStart, toStart);
     const all = await Promise.all(
       keys.map((k) => {
         const shard = this.keys.shardOf(k.type, k.value);
@@ -180,8 +186,7 @@ export class RedisWindowStore implements WindowStore {
   }
 
   async readMemberFieldsPeak(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<number[]> {
-    const starts: number[] = [];
-    for (let t = fromStart; t <= toStart; t += scale.bucketMs) starts.push(t);
+    const starts = bucketStarts(scale, fromStart, toStart);
     return Promise.all(
       keys.map(async (k) => {
         const shard = this.keys.shardOf(k.type, k.value);
