@@ -3,10 +3,7 @@ import { loadConfig } from '../config/config';
 import { LockstepError } from '../errors';
 import { createLogger } from '../log';
 import { systemClock } from '../clock';
-import { startService } from '../service';
-import { runReplayCommand } from '../embedded/replay';
-import { runSimulateCommand } from '../sim/cli';
-import { runEvalCommand } from '../eval/cli';
+import { respawn, respawnArgs } from './young-generation';
 
 const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 
@@ -25,6 +22,8 @@ type Command = (argv: string[]) => Promise<number>;
 async function run(): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.log.level);
+  // each command loads only what it uses: replay's first process (young-generation.ts) starts nothing
+  const { startService } = await import('../service');
   const service = await startService(config, systemClock, log);
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {
@@ -42,9 +41,13 @@ async function run(): Promise<number> {
 
 const commands: Record<string, Command> = {
   run,
-  replay: (argv) => runReplayCommand(argv, io),
-  simulate: (argv) => runSimulateCommand(argv, io),
-  eval: (argv) => runEvalCommand(argv, io),
+  replay: async (argv) => {
+    const again = respawnArgs(process.execArgv, process.env.NODE_OPTIONS, process.argv[1], ['replay', ...argv]);
+    if (again !== null) return respawn(again);
+    return (await import('../embedded/replay')).runReplayCommand(argv, io);
+  },
+  simulate: async (argv) => (await import('../sim/cli')).runSimulateCommand(argv, io),
+  eval: async (argv) => (await import('../eval/cli')).runEvalCommand(argv, io),
   help: async () => {
     process.stdout.write(USAGE);
     return 0;
