@@ -22,7 +22,7 @@ type Command = (argv: string[]) => Promise<number>;
 async function run(): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.log.level);
-  // each command loads only what it uses: replay's first process (young-generation.ts) starts nothing
+  // each command loads only its own modules: replay's first process (young-generation.ts) loads no service code
   const { startService } = await import('../service');
   const service = await startService(config, systemClock, log);
   await new Promise<void>((resolve) => {

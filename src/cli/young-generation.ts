@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
  * flush's aggregates) and the detector's per-tick reads. With V8's default young generation (16 MiB
  * semi-spaces) those fill it every few thousand events and the survivors of a tick are promoted and
  * collected again as old objects: a third of replay's time went to the collector. 64 MiB semi-spaces
- * make replay about 1.5x faster and lower its peak RSS (docs/performance.md). The size is fixed when
+ * make replay 1.2-1.5x faster, the more the sparser its traffic (docs/performance.md). The size is fixed when
  * V8 sets up its heap (v8.setFlagsFromString later has no effect), so replay runs itself again with
  * the flag unless the user gave one.
  */

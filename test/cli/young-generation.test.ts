@@ -16,7 +16,7 @@ describe('respawnArgs', () => {
     expect(respawnArgs(['--enable-source-maps'], undefined, '/x/main.js', ['replay', 'f.ndjson'])).toEqual([FLAG, '--enable-source-maps', '/x/main.js', 'replay', 'f.ndjson']);
   });
 
-  it("leaves a semi-space size the user chose alone, on the command line or in NODE_OPTIONS (and so never loops)", () => {
+  it('leaves a semi-space size the user chose alone, on the command line or in NODE_OPTIONS (and so never loops)', () => {
     expect(respawnArgs(['--max-semi-space-size=8'], undefined, 'm.js', ['replay', '-'])).toBeNull();
     expect(respawnArgs([], '--inspect --max-semi-space-size=128', 'm.js', ['replay', '-'])).toBeNull();
     expect(respawnArgs([FLAG], '', 'm.js', ['replay', '-'])).toBeNull();
