@@ -1,3 +1,4 @@
+import { createLogger } from '../src/log';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type Redis from 'ioredis';
@@ -35,7 +36,7 @@ export async function measureRedisMemory(ndjsonFile: string, redisUrl: string, r
   await redis.flushall();
   const config = defaultConfig({ redis: { url: redisUrl }, ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER } });
   const keys = new WindowKeys(config.redis.keyPrefix, config.redis.shards);
-  const store = new RedisWindowStore(createRedisClient(config.redis), keys);
+  const store = new RedisWindowStore(createRedisClient(config.redis, createLogger('warn')), keys);
   const metrics = new Metrics({ defaultMetrics: false });
   let pipelineRef: IngestPipeline | null = null;
   const clock: Clock = { now: () => pipelineRef?.watermark() ?? 0 };

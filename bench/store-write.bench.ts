@@ -9,6 +9,7 @@
  *
  *   npm run build && node dist/bench/store-write.bench.js [--events 200000] [--flush 50000,10000,2000] [--scenario mixed] [--seed 42] [--account-scales 1h|none]
  */
+import { createLogger } from '../src/log';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -40,7 +41,7 @@ async function measureOne(ndjsonFile: string, redisUrl: string, flushMaxEvents: 
   const config = defaultConfig({ redis: { url: redisUrl }, ingest: { maxFutureMs: Number.MAX_SAFE_INTEGER, flushMaxEvents }, windows: accountScales === undefined ? {} : { accountScales } });
   const admin = new Redis(redisUrl);
   await admin.flushall();
-  const store = new RedisWindowStore(createRedisClient(config.redis), new WindowKeys(config.redis.keyPrefix, config.redis.shards));
+  const store = new RedisWindowStore(createRedisClient(config.redis, createLogger('warn')), new WindowKeys(config.redis.keyPrefix, config.redis.shards));
   let pipelineRef: IngestPipeline | null = null;
   const clock: Clock = { now: () => pipelineRef?.watermark() ?? 0 };
   const pipeline = new IngestPipeline(config, store, new MemoryDeadLetterSink(10), new Metrics({ defaultMetrics: false }), clock, new BehaviorTracker(config.detector.behavior));

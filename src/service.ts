@@ -49,15 +49,15 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export function createStore(config: Config): WindowStore {
+export function createStore(config: Config, log: Logger): WindowStore {
   const keys = new WindowKeys(config.redis.keyPrefix, config.redis.shards);
-  if (config.redis.url || config.redis.clusterNodes.length > 0) return new RedisWindowStore(createRedisClient(config.redis), keys);
+  if (config.redis.url || config.redis.clusterNodes.length > 0) return new RedisWindowStore(createRedisClient(config.redis, log.child({ component: 'redis' })), keys);
   return new MemoryWindowStore(keys);
 }
 
 export async function startService(config: Config, clock: Clock, log: Logger): Promise<Service> {
   const metrics = new Metrics();
-  const store = createStore(config);
+  const store = createStore(config, log);
   const embedded = config.kafka.brokers.length === 0;
   let kafka: Kafka | null = null;
   let producer: Producer | null = null;

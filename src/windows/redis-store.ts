@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import type { Config, ScaleConfig } from '../config/config';
+import type { Logger } from '../log';
 import type { KeyType } from '../events/request-event';
 import { LockstepError } from '../errors';
 import { ApplyStatus, type ApplyResult, type BucketData, type Flush, type KeyRef, type ShardWrite, type WindowStore } from './store';
@@ -20,8 +21,30 @@ const PING_TIMEOUT_MS = 1000;
 
 const APPLY_FLUSH_LUA = fs.readFileSync(path.join(__dirname, 'lua', 'apply-flush.lua'), 'utf8');
 
-/** Opens the configured Redis: Cluster when clusterNodes is set, else standalone from url. */
-export function createRedisClient(cfg: Config['redis']): RedisClient {
+/**
+ * Opens the configured Redis: Cluster when clusterNodes is set, else standalone from url. Its
+ * connection's losses and recoveries go to `log`, once each: without an 'error' listener ioredis
+ * prints every failed reconnect (one every 2 s of an outage) to stderr as raw text with a stack,
+ * between the JSON log lines. What an outage stops shows in the components' own logs, metrics
+ * and /readyz; this says why.
+ */
+export function createRedisClient(cfg: Config['redis'], log: Logger): RedisClient {
+  const client = openRedis(cfg);
+  let lost = false;
+  client.on('error', (err: Error) => {
+    if (lost) return;
+    lost = true;
+    log.warn({ err }, 'Redis connection lost; reconnecting until it is back');
+  });
+  client.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    log.info('Redis connection back');
+  });
+  return client;
+}
+
+function openRedis(cfg: Config['redis']): RedisClient {
   const common: RedisOptions = {
     password: cfg.password || undefined,
     tls: cfg.tls ? {} : undefined,

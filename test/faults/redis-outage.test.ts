@@ -39,7 +39,7 @@ describe('Redis outage mid-stream', () => {
    * arrives during the outage; lockstep turns not ready and its committed offsets freeze; Redis
    * heals; lockstep finishes by itself.
    */
-  async function outage(fail: () => Promise<void> | void, heal: () => Promise<void> | void, outageMs: number): Promise<void> {
+  async function outage(fail: () => Promise<void> | void, heal: () => Promise<void> | void, outageMs: number, connectionDrops: boolean): Promise<void> {
     await produce(kafka.brokers, TOPIC, firstHalf, { batchSize: 10_000 });
     const svc = await startLockstep(ingestEnv(kafka, redis, { KAFKA_GROUP_ID: GROUP }));
     try {
@@ -71,6 +71,12 @@ describe('Redis outage mid-stream', () => {
       expect(svc.logs()).toMatch(/window store reachable again; resuming/);
       // it kept its partitions through the outage (heartbeats while waiting), no rebalance churn
       expect(svc.logs().match(/joined consumer group/g)).toHaveLength(1);
+      // the connection's loss and return as one JSON line each, not ioredis's raw text for every failed reconnect
+      expect(svc.logs()).not.toMatch(/Unhandled error event/);
+      if (connectionDrops) {
+        expect(svc.logs().match(/"msg":"Redis connection lost; reconnecting until it is back"/g)).toHaveLength(1);
+        expect(svc.logs()).toMatch(/"component":"redis".*"msg":"Redis connection back"/);
+      }
     } finally {
       await svc.stop();
     }
@@ -82,6 +88,7 @@ describe('Redis outage mid-stream', () => {
       () => redis.pause(),
       () => redis.resume(),
       15_000,
+      false,
     );
   });
 
@@ -95,6 +102,7 @@ describe('Redis outage mid-stream', () => {
       () => redis.kill(),
       () => redis.restart(),
       8_000,
+      true,
     );
   });
 });
