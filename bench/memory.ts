@@ -1,4 +1,3 @@
-import { createLogger } from '../src/log';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type Redis from 'ioredis';
@@ -10,6 +9,7 @@ import { IngestPipeline } from '../src/ingest/pipeline';
 import { Metrics } from '../src/metrics/metrics';
 import { WindowKeys } from '../src/windows/keys';
 import { createRedisClient, RedisWindowStore } from '../src/windows/redis-store';
+import { createLogger } from '../src/log';
 import { redisInfo } from './redis-info';
 
 export interface MemoryRun {

@@ -9,7 +9,6 @@
  *
  *   npm run build && node dist/bench/store-write.bench.js [--events 200000] [--flush 50000,10000,2000] [--scenario mixed] [--seed 42] [--account-scales 1h|none]
  */
-import { createLogger } from '../src/log';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -22,6 +21,7 @@ import { IngestPipeline } from '../src/ingest/pipeline';
 import { Metrics } from '../src/metrics/metrics';
 import { WindowKeys } from '../src/windows/keys';
 import { createRedisClient, RedisWindowStore } from '../src/windows/redis-store';
+import { createLogger } from '../src/log';
 import { startRedis } from '../test/support/redis';
 import { buildDataset, removeDataset } from './dataset';
 import { redisInfo } from './redis-info';

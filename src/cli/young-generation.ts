@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
  * Replay allocates short-lived objects for every event (the decoded event, its link values, the
  * flush's aggregates) and the detector's per-tick reads. With V8's default young generation (16 MiB
  * semi-spaces) those fill it every few thousand events and the survivors of a tick are promoted and
- * collected again as old objects: a third of replay's time went to the collector. 64 MiB semi-spaces
- * make replay 1.2-1.5x faster, the more the sparser its traffic (docs/performance.md). The size is fixed when
- * V8 sets up its heap (v8.setFlagsFromString later has no effect), so replay runs itself again with
- * the flag unless the user gave one.
+ * collected again as old objects: a third of replay's time went to the collector. 64 MiB
+ * semi-spaces make replay 1.2-1.5x faster, the more the sparser its traffic (docs/performance.md).
+ * The size is fixed when V8 sets up its heap (v8.setFlagsFromString later has no effect), so replay
+ * runs itself again with the flag unless the user gave one.
  */
 export const REPLAY_SEMI_SPACE_MB = 64;
 
