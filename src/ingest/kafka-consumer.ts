@@ -3,6 +3,7 @@ import type { Config } from '../config/config';
 import type { Logger } from '../log';
 import { LockstepError } from '../errors';
 import type { FlushReport, IngestPipeline } from './pipeline';
+import { whileHeartbeating } from './session-keepalive';
 
 /**
  * Feeds the input topic into the pipeline: a consumer group processing whole batches, committing
@@ -75,7 +76,7 @@ export class KafkaIngest {
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: this.config.kafka.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.keepingSessionAlive(payload.heartbeat, () => this.exclusive(() => this.onBatch(payload))),
+      eachBatch: (payload) => whileHeartbeating(payload.heartbeat, this.config.kafka.heartbeatIntervalMs, () => this.exclusive(() => this.onBatch(payload))),
     });
   }
 
@@ -126,20 +127,6 @@ export class KafkaIngest {
       if (this.pipeline.shouldFlush()) await this.flushAndCommit(heartbeat);
     }
     if (this.pipeline.shouldFlush()) await this.flushAndCommit(heartbeat);
-  }
-
-  /**
-   * Heartbeats while a batch waits: for the timed flush ahead of it or for a store that hangs (one
-   * attempt can last the command timeout). Without this the group evicts a member whose store is
-   * down and every instance churns through rebalances until the store is back.
-   */
-  private async keepingSessionAlive(heartbeat: () => Promise<void>, work: () => Promise<void>): Promise<void> {
-    const timer = setInterval(() => void heartbeat().catch(() => undefined), this.config.kafka.heartbeatIntervalMs);
-    try {
-      await work();
-    } finally {
-      clearInterval(timer);
-    }
   }
 
   /** The store took a write or read: ready again (said once, at the change). */
