@@ -145,6 +145,10 @@ export function buildConfig(raw: Record<string, unknown>): Config {
   if (cfg.detector.thresholds.warning > cfg.detector.thresholds.critical) {
     throw new LockstepError('CONFIG_INVALID', 'invalid config: detector.thresholds.warning must not exceed detector.thresholds.critical', { field: 'detector.thresholds.warning' });
   }
+  // a member heartbeats at most every interval (and up to 1.25 intervals apart while a batch waits): the session must outlast that
+  if (cfg.kafka.heartbeatIntervalMs * 1.5 > cfg.kafka.sessionTimeoutMs) {
+    throw new LockstepError('CONFIG_INVALID', 'invalid config: kafka.heartbeatIntervalMs must be at most two thirds of kafka.sessionTimeoutMs (Kafka advises a third)', { field: 'kafka.heartbeatIntervalMs' });
+  }
   if (cfg.detector.partitionStallMs > 0 && cfg.detector.partitionStallMs <= cfg.kafka.sessionTimeoutMs) {
     throw new LockstepError('CONFIG_INVALID', 'invalid config: detector.partitionStallMs must exceed kafka.sessionTimeoutMs (or be 0: no wait)', { field: 'detector.partitionStallMs' });
   }

@@ -30,7 +30,7 @@ export const configSchema = {
           },
         },
         sessionTimeoutMs: { type: 'integer', minimum: 1000, default: 30000 },
-        heartbeatIntervalMs: { type: 'integer', minimum: 100, default: 3000 },
+        heartbeatIntervalMs: { type: 'integer', minimum: 100, default: 3000, description: 'at most two thirds of sessionTimeoutMs (checked at start-up); a batch waiting for its store heartbeats four times per interval' },
         maxWaitTimeInMs: { type: 'integer', minimum: 10, default: 500 },
         maxBytesPerPartition: { type: 'integer', minimum: 1024, default: 4194304 },
         partitionsConsumedConcurrently: { type: 'integer', minimum: 1, default: 1 },

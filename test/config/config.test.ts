@@ -50,6 +50,8 @@ describe('config', () => {
     expectConfigError(() => defaultConfig({ detector: { thresholds: { warning: 0.9, critical: 0.5 } } }), 'detector.thresholds.warning');
     expectConfigError(() => defaultConfig({ kafka: { sessionTimeoutMs: 60000 }, detector: { partitionStallMs: 30000 } }), 'detector.partitionStallMs');
     expect(defaultConfig({ kafka: { sessionTimeoutMs: 60000 }, detector: { partitionStallMs: 0 } }).detector.partitionStallMs).toBe(0);
+    expectConfigError(() => defaultConfig({ kafka: { sessionTimeoutMs: 4000 } }), 'kafka.heartbeatIntervalMs');
+    expect(defaultConfig({ kafka: { sessionTimeoutMs: 6000 } }).kafka.heartbeatIntervalMs).toBe(3000);
     expectConfigError(() => defaultConfig({ kafka: { brokerz: [] } }), 'kafka.brokerz');
     expectConfigError(() => defaultConfig({ windows: { scales: [{ name: '1m', bucketMs: 60000 }] } }), 'windows.scales.0.buckets');
     expectConfigError(() => defaultConfig({ windows: { scales: [{ name: 'a', bucketMs: 60000, buckets: 2 }, { name: 'a', bucketMs: 120000, buckets: 2 }] } }), 'windows.scales.1.name');
