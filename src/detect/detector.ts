@@ -284,13 +284,14 @@ export class Detector implements AlertSource {
 
   /** Every severity x link type series is set, to 0 when nothing fires, so dashboards show 0 rather than no data. */
   private updateFiringGauge(): void {
+    const series = (severity: string, linkType: string): string => `${severity}|${linkType}`;
     const counts = new Map<string, number>();
     for (const a of this.book.firing()) {
-      const series = `${a.severity}|${a.link.type}`;
-      counts.set(series, (counts.get(series) ?? 0) + 1);
+      const firing = series(a.severity, a.link.type);
+      counts.set(firing, (counts.get(firing) ?? 0) + 1);
     }
     for (const severity of ['warning', 'critical'] as const) {
-      for (const link_type of LINK_TYPES) this.metrics.fleetsFiring.set({ severity, link_type }, counts.get(`${severity}|${link_type}`) ?? 0);
+      for (const link_type of LINK_TYPES) this.metrics.fleetsFiring.set({ severity, link_type }, counts.get(series(severity, link_type)) ?? 0);
     }
   }
 

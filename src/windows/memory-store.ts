@@ -164,7 +164,7 @@ export class MemoryWindowStore implements WindowStore {
     for (let t = fromStart; t <= toStart; t += scale.bucketMs) {
       const slot = byStart?.get(t);
       const empty = emptyBucket(t);
-      for (let i = 0; i < keys.length; i++) out[i].push(slot?.keys.get(keys[i].type)?.get(keys[i].value) ?? empty);
+      for (let i = 0; i < keys.length; i++) out[i].push(bucketIn(slot, keys[i]) ?? empty);
     }
     return out;
   }
@@ -174,8 +174,7 @@ export class MemoryWindowStore implements WindowStore {
     const out = keys.map(() => 0);
     for (let t = fromStart; t <= toStart; t += scale.bucketMs) {
       const slot = byStart?.get(t);
-      if (!slot) continue;
-      for (let i = 0; i < keys.length; i++) out[i] = Math.max(out[i], slot.keys.get(keys[i].type)?.get(keys[i].value)?.fields ?? 0);
+      for (let i = 0; i < keys.length; i++) out[i] = Math.max(out[i], bucketIn(slot, keys[i])?.fields ?? 0);
     }
     return out;
   }
@@ -202,4 +201,9 @@ export class MemoryWindowStore implements WindowStore {
     for (const byStart of this.slots.values()) for (const slot of byStart.values()) for (const byValue of slot.keys.values()) n += byValue.size;
     return n;
   }
+}
+
+/** A key's bucket in one slot, if it has one there. */
+function bucketIn(slot: Slot | undefined, key: KeyRef): MemoryBucket | undefined {
+  return slot?.keys.get(key.type)?.get(key.value);
 }

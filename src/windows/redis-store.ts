@@ -199,12 +199,7 @@ export class RedisWindowStore implements WindowStore {
 
   async readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]> {
     const starts = bucketStarts(scale, fromStart, toStart);
-    const all = await Promise.all(
-      keys.map((k) => {
-        const shard = this.keys.shardOf(k.type, k.value);
-        return Promise.all(starts.map((t) => this.client.hgetall(this.keys.bucket(shard, scale.name, t, k.type, k.value))));
-      }),
-    );
+    const all = await Promise.all(keys.map((k) => Promise.all(this.bucketKeys(k, scale, starts).map((key) => this.client.hgetall(key)))));
     return all.map((rows) => rows.map((h, i) => decodeBucket(starts[i], Object.entries(h))));
   }
 
@@ -212,13 +207,18 @@ export class RedisWindowStore implements WindowStore {
     const starts = bucketStarts(scale, fromStart, toStart);
     return Promise.all(
       keys.map(async (k) => {
-        const shard = this.keys.shardOf(k.type, k.value);
-        const fields = await Promise.all(starts.map((t) => this.client.hget(this.keys.bucket(shard, scale.name, t, k.type, k.value), 'd')));
+        const fields = await Promise.all(this.bucketKeys(k, scale, starts).map((key) => this.client.hget(key, 'd')));
         let peak = 0;
-        for (const d of fields) if (d !== null && Number(d) > peak) peak = Number(d);
+        for (const d of fields) peak = Math.max(peak, Number(d ?? 0));
         return peak;
       }),
     );
+  }
+
+  /** The Redis keys of one key's buckets at `starts` of a scale. */
+  private bucketKeys(k: KeyRef, scale: ScaleConfig, starts: readonly number[]): string[] {
+    const shard = this.keys.shardOf(k.type, k.value);
+    return starts.map((t) => this.keys.bucket(shard, scale.name, t, k.type, k.value));
   }
 
   async readCandidates(scale: ScaleConfig, bucketStarts: number[]): Promise<KeyRef[]> {
