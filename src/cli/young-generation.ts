@@ -14,13 +14,19 @@ export const REPLAY_SEMI_SPACE_MB = 64;
 const FLAG = '--max-semi-space-size';
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** --inspect, --inspect-brk, --inspect-wait and their =host:port forms; not --inspect-port alone, which starts no debugger */
+const INSPECTOR = /^--inspect(-brk|-wait)?(=|$)/;
+
 /**
  * The Node arguments to run this script again with a larger young generation, or null when the
- * process already runs with a semi-space size of the user's (or this) choice.
+ * process already runs with a semi-space size of the user's (or this) choice, or under a debugger:
+ * the debugger listens in this process, and a child given the same flag could not take its port
+ * (the user would debug a process that does no work).
  */
 export function respawnArgs(execArgv: readonly string[], nodeOptions: string | undefined, script: string, args: readonly string[]): string[] | null {
-  const given = (s: string): boolean => s === FLAG || s.startsWith(`${FLAG}=`);
-  if (execArgv.some(given) || (nodeOptions ?? '').split(/\s+/).some(given)) return null;
+  const options = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  const sized = (s: string): boolean => s === FLAG || s.startsWith(`${FLAG}=`);
+  if (options.some(sized) || options.some((s) => INSPECTOR.test(s))) return null;
   return [`${FLAG}=${REPLAY_SEMI_SPACE_MB}`, ...execArgv, script, ...args];
 }
 

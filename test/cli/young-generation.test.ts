@@ -21,6 +21,14 @@ describe('respawnArgs', () => {
     expect(respawnArgs([], '--inspect --max-semi-space-size=128', 'm.js', ['replay', '-'])).toBeNull();
     expect(respawnArgs([FLAG], '', 'm.js', ['replay', '-'])).toBeNull();
   });
+
+  it('stays in this process under a debugger, whose port a second process could not take', () => {
+    expect(respawnArgs(['--inspect'], undefined, 'm.js', ['replay', '-'])).toBeNull();
+    expect(respawnArgs(['--inspect-brk=127.0.0.1:9230'], undefined, 'm.js', ['replay', '-'])).toBeNull();
+    expect(respawnArgs([], '--inspect-wait', 'm.js', ['replay', '-'])).toBeNull();
+    // --inspect-port alone starts no debugger
+    expect(respawnArgs(['--inspect-port=9231'], undefined, 'm.js', ['replay', '-'])).toEqual([FLAG, '--inspect-port=9231', 'm.js', 'replay', '-']);
+  });
 });
 
 describe('lockstep replay through its second process (built CLI)', () => {
