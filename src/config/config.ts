@@ -49,6 +49,7 @@ export interface Config {
     flushIntervalMs: number;
     idlePartitionMs: number;
     linkTypes: LinkType[];
+    valueCap: { maxValues: number; maxAccounts: number };
   };
   windows: {
     scales: ScaleConfig[];

@@ -24,6 +24,8 @@ export interface RequestEvent {
 /** Linking-key types: the attributes that can tie accounts into a fleet. */
 export const LINK_TYPES = ['ip_prefix', 'asn', 'payment', 'prompt_template', 'user_agent', 'org', 'behavior'] as const;
 export type LinkType = (typeof LINK_TYPES)[number];
+/** Link types taken from an event's own attributes (behaviour links are derived from its account's history). */
+export const ATTRIBUTE_LINK_TYPES: readonly LinkType[] = LINK_TYPES.filter((t) => t !== 'behavior');
 
 /** Key types the window store keeps: every link type, the account itself, and the population. */
 export type KeyType = LinkType | 'account' | 'population';

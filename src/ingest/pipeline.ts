@@ -8,6 +8,7 @@ import type { Flush, WindowStore } from '../windows/store';
 import { WindowKeys } from '../windows/keys';
 import { LockstepError } from '../errors';
 import { attributeLinks } from './links';
+import { AccountValueCap } from './value-cap';
 import type { DeadLetterSink } from './dead-letter';
 import { PendingBatch } from './pending-batch';
 import { WatermarkStalls } from './watermark-stalls';
@@ -62,7 +63,13 @@ export class IngestPipeline {
   private readonly decoderOptions: DecoderOptions;
   /** what the next flush takes */
   private pending = new PendingBatch();
-  private readonly emitLink = (type: LinkType, value: string): void => this.pending.addLink(type, value);
+  private readonly valueCap: AccountValueCap;
+  /** an attribute link, under the value the account's share of distinct values lets it count under */
+  private readonly emitAttributeLink = (type: LinkType, value: string): void => {
+    const admitted = this.valueCap.admit(type, value);
+    if (admitted !== value) this.metrics.linkValuesCappedTotal.inc({ link_type: type });
+    this.pending.addLink(type, admitted);
+  };
   /**
    * The flush sent last, while the store has not answered it: the next flush is built and sent
    * meanwhile (so the store's work overlaps the building of the next), expecting the markers this
@@ -90,6 +97,7 @@ export class IngestPipeline {
     this.linkTypes = new Set(config.ingest.linkTypes);
     this.decoderOptions = { maxMessageBytes: config.ingest.maxMessageBytes, maxFutureMs: config.ingest.maxFutureMs };
     this.stalls = new WatermarkStalls(config.detector.partitionStallMs);
+    this.valueCap = new AccountValueCap(config.ingest.valueCap, Math.max(...config.windows.scales.map((s) => s.bucketMs)));
   }
 
   onFlush(listener: (r: FlushReport) => void): void {
@@ -147,9 +155,11 @@ export class IngestPipeline {
     if (p.watermark === null || e.ts > p.watermark) p.watermark = e.ts;
     if (!redelivered) this.metrics.eventsTotal.inc({ result: 'ok' });
     this.pending.addEvent(e, field, offset);
-    attributeLinks(e, this.linkTypes, this.emitLink);
+    this.valueCap.begin(e.accountId, e.ts);
+    attributeLinks(e, this.linkTypes, this.emitAttributeLink);
+    // behaviour bands are bounded per account by the tracker itself
     if (this.behavior !== null && this.linkTypes.has('behavior')) {
-      for (const band of this.behavior.observe(e.accountId, e.ts, e.capability)) this.emitLink('behavior', band);
+      for (const band of this.behavior.observe(e.accountId, e.ts, e.capability)) this.pending.addLink('behavior', band);
     }
     this.pending.endEvent();
   }

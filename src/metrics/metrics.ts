@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RejectReason } from '../events/decode';
+import { ATTRIBUTE_LINK_TYPES } from '../events/request-event';
 
 /** Every dead-letter reason, so each series exists (at 0) from the start; the type makes it complete. */
 const DEAD_LETTER_REASONS: Record<RejectReason, true> = { empty: true, too_large: true, not_utf8: true, not_json: true, schema: true, ts_in_future: true };
@@ -22,6 +23,7 @@ export class Metrics {
   readonly redisErrorsTotal: Counter;
   readonly storeConflictsTotal: Counter;
   readonly membersCappedTotal: Counter;
+  readonly linkValuesCappedTotal: Counter<'link_type'>;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly ready: Gauge;
   readonly behaviorAccountsTracked: Gauge;
@@ -62,6 +64,8 @@ export class Metrics {
     this.redisErrorsTotal = new Counter({ name: 'lockstep_redis_errors_total', help: 'Failed Redis round trips', registers: reg });
     this.storeConflictsTotal = new Counter({ name: 'lockstep_store_conflicts_total', help: 'Flushes refused because another writer advanced a partition (redelivery after rebalance)', registers: reg });
     this.membersCappedTotal = new Counter({ name: 'lockstep_members_capped_total', help: 'Member updates not kept because a key bucket reached windows.maxMembersPerBucket', registers: reg });
+    this.linkValuesCappedTotal = new Counter({ name: 'lockstep_link_values_capped_total', help: 'Links counted under the value "(rotating)" because their account had used ingest.valueCap.maxValues distinct values of the type this period', labelNames: ['link_type'], registers: reg });
+    for (const link_type of ATTRIBUTE_LINK_TYPES) this.linkValuesCappedTotal.inc({ link_type }, 0);
     this.consumerLag = new Gauge({ name: 'lockstep_consumer_lag_messages', help: 'End offset minus committed offset, per input partition', labelNames: ['topic', 'partition'], registers: reg });
     this.ready = new Gauge({ name: 'lockstep_ready', help: '1 when Kafka and the window store are reachable', registers: reg });
     this.behaviorAccountsTracked = new Gauge({ name: 'lockstep_behavior_accounts_tracked', help: 'Accounts whose behaviour signature this process holds', registers: reg });

@@ -17,7 +17,10 @@ import { startRedis, type RedisServer } from '../support/redis';
  *  - the detector's candidate sets list only keys with >= minFleetSize members: singletons never;
  *  - a key shared by very many accounts keeps at most maxMembersPerBucket members per bucket, the
  *    rest counted in overflow and in lockstep_members_capped_total;
- *  - the process keeps no per-key state: heap does not grow with distinct keys.
+ *  - the process keeps no per-key state, and per-account state only up to ingest.valueCap.maxAccounts:
+ *    heap does not grow with distinct keys or accounts;
+ *  - an account that changes its values on every request adds at most ingest.valueCap.maxValues keys
+ *    per link type and bucket; the rest of its requests count under the value "(rotating)".
  */
 const N = 16_000;
 const FLUSH_EVERY = 4_000;
@@ -38,6 +41,7 @@ describe('flood of distinct linking-key values', () => {
   const config: Config = defaultConfig();
   config.ingest.linkTypes = ['ip_prefix', 'user_agent', 'payment'];
   config.windows.maxMembersPerBucket = MAX_MEMBERS;
+  config.ingest.valueCap.maxAccounts = 2_000;
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -119,8 +123,69 @@ describe('flood of distinct linking-key values', () => {
     const kept = buckets.length * MAX_MEMBERS + Math.min(MAX_MEMBERS, sharedEvents);
     expect(Number(capped?.[1])).toBe(2 * sharedEvents - kept);
 
-    // no per-key state in the process: the heap after the last flushes is where it was after the first
+    // no per-key state in the process, per-account state capped: the heap after the last flushes is where it was after the first
     expect(heapAfter[heapAfter.length - 1] - heapAfter[0]).toBeLessThan(8e6);
+    await store.close();
+  });
+});
+
+describe('accounts that change their link values on every request', () => {
+  let redis: RedisServer;
+  const t0 = Date.UTC(2026, 0, 15, 12);
+  const MAX_VALUES = 8;
+  const ROTATORS = 12;
+  const config: Config = defaultConfig({ ingest: { linkTypes: ['ip_prefix', 'user_agent', 'prompt_template'], valueCap: { maxValues: MAX_VALUES } }, windows: { accountScales: [] } });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+
+  it('add at most maxValues keys per link type and bucket each; the rest count under "(rotating)", which links them', async () => {
+    const client = redis.client();
+    const store = new RedisWindowStore(redis.client(), new WindowKeys('ls', config.redis.shards));
+    const metrics = new Metrics({ defaultMetrics: false });
+    const pipeline = new IngestPipeline(config, store, new MemoryDeadLetterSink(), metrics, { now: () => t0 + 3_600_000 });
+    await pipeline.ensurePartition('rotate', 0);
+    const perAccount = 500;
+    // ten minutes of event time, within one bucket of the longest scale (1h)
+    for (let i = 0; i < ROTATORS * perAccount; i++) {
+      const e = {
+        ts: t0 + Math.floor((i * 600_000) / (ROTATORS * perAccount)),
+        accountId: `rotator_${i % ROTATORS}`,
+        capability: 'coding',
+        ip: `${20 + (i & 0x3f)}.${(i >> 6) & 255}.${i & 255}.7`,
+        userAgent: `agent/${i}`,
+        promptTemplateHash: `tpl_${(i * 2654435761) >>> 0}_${i}`,
+      };
+      pipeline.ingest('rotate', 0, { key: null, value: Buffer.from(JSON.stringify(e)), offset: String(i) });
+      if ((i + 1) % 1000 === 0) await pipeline.flush();
+    }
+    await pipeline.flush();
+
+    // without the cap: one key per request, link type and scale (36,000); with it, per account at most
+    // MAX_VALUES own values per type, each in at most every 1m bucket and one 1h bucket, plus the shared
+    // "(rotating)" key per type and bucket, the population's and the candidate sets
+    const types = config.ingest.linkTypes.length;
+    const minuteBuckets = 10;
+    const bound = ROTATORS * MAX_VALUES * types * (minuteBuckets + 1) + types * (minuteBuckets + 1) + 3 * (minuteBuckets + 1) + config.redis.shards * 4;
+    const dbsize = await client.dbsize();
+    process.stdout.write(`rotating values: ${ROTATORS * perAccount} events of ${ROTATORS} accounts, each with new values -> ${dbsize} keys (bound ${bound})\n`);
+    expect(dbsize).toBeLessThanOrEqual(bound);
+    expect(dbsize).toBeLessThan(ROTATORS * perAccount); // a fraction of one key per request
+
+    // every request past each account's share counts under "(rotating)"
+    const capped = await metrics.linkValuesCappedTotal.get();
+    for (const link_type of config.ingest.linkTypes) {
+      expect(capped.values.find((v) => v.labels.link_type === link_type)?.value).toBe(ROTATORS * (perAccount - MAX_VALUES));
+    }
+    const hour = config.windows.scales[1];
+    const [[bucket]] = await store.readBuckets([{ type: 'user_agent', value: '(rotating)' }], hour, t0 - (t0 % hour.bucketMs), t0 - (t0 % hour.bucketMs));
+    expect(bucket.requests).toBe(ROTATORS * (perAccount - MAX_VALUES));
+    expect(bucket.distinct).toBe(ROTATORS);
+    // and it is a fleet candidate like any shared value
+    const candidates = await store.readCandidates(hour, [t0 - (t0 % hour.bucketMs)]);
+    expect(candidates).toContainEqual({ type: 'user_agent', value: '(rotating)' });
     await store.close();
   });
 });

@@ -1,0 +1,64 @@
+import { AccountValueCap, ROTATING_VALUE } from '../../src/ingest/value-cap';
+
+const HOUR = 3_600_000;
+const t0 = Date.UTC(2026, 0, 15, 12);
+
+describe('AccountValueCap', () => {
+  it('lets an account add maxValues distinct values of a type per period; later new ones count under (rotating)', () => {
+    const cap = new AccountValueCap({ maxValues: 3, maxAccounts: 100 }, HOUR);
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      cap.begin('a', t0 + i);
+      seen.push(cap.admit('user_agent', `ua-${i}`));
+    }
+    expect(seen).toEqual(['ua-0', 'ua-1', 'ua-2', ROTATING_VALUE, ROTATING_VALUE, ROTATING_VALUE]);
+    // a value it already uses keeps counting under itself
+    cap.begin('a', t0 + 10);
+    expect(cap.admit('user_agent', 'ua-1')).toBe('ua-1');
+  });
+
+  it('counts each type apart, and each account apart', () => {
+    const cap = new AccountValueCap({ maxValues: 1, maxAccounts: 100 }, HOUR);
+    cap.begin('a', t0);
+    expect(cap.admit('user_agent', 'x')).toBe('x');
+    expect(cap.admit('prompt_template', 'x')).toBe('x');
+    expect(cap.admit('ip_prefix', '10.0.0.0/24')).toBe('10.0.0.0/24');
+    expect(cap.admit('ip_prefix', '10.0.1.0/24')).toBe(ROTATING_VALUE);
+    cap.begin('b', t0);
+    expect(cap.admit('ip_prefix', '10.0.1.0/24')).toBe('10.0.1.0/24');
+  });
+
+  it('starts every account afresh in each period (the longest scale bucket)', () => {
+    const cap = new AccountValueCap({ maxValues: 1, maxAccounts: 100 }, HOUR);
+    cap.begin('a', t0);
+    expect(cap.admit('asn', '1')).toBe('1');
+    expect(cap.admit('asn', '2')).toBe(ROTATING_VALUE);
+    cap.begin('a', t0 + HOUR);
+    expect(cap.admit('asn', '2')).toBe('2');
+    // a late event of the previous period counts against the current one
+    cap.begin('a', t0 + 5);
+    expect(cap.admit('asn', '3')).toBe(ROTATING_VALUE);
+  });
+
+  it('tracks at most maxAccounts accounts, evicting the one whose period began first', () => {
+    const cap = new AccountValueCap({ maxValues: 1, maxAccounts: 2 }, HOUR);
+    cap.begin('a', t0);
+    cap.admit('org', 'o1');
+    cap.begin('b', t0);
+    cap.admit('org', 'o1');
+    // a's new period moves it behind b
+    cap.begin('a', t0 + HOUR);
+    cap.admit('org', 'o2');
+    cap.begin('c', t0 + HOUR);
+    expect(cap.size).toBe(2);
+    // a was kept: its share is used; b was evicted: it starts over
+    cap.begin('a', t0 + HOUR);
+    expect(cap.admit('org', 'o3')).toBe(ROTATING_VALUE);
+    cap.begin('b', t0 + HOUR);
+    expect(cap.admit('org', 'o9')).toBe('o9');
+  });
+
+  it('refuses admit() before begin()', () => {
+    expect(() => new AccountValueCap({ maxValues: 1, maxAccounts: 1 }, HOUR).admit('org', 'o')).toThrow(/before begin/);
+  });
+});
