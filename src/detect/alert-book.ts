@@ -2,7 +2,7 @@ import type { Config } from '../config/config';
 import { LINK_TYPES, type LinkType } from '../events/request-event';
 import type { Alert, Link, Severity } from '../alerts/alert';
 import { fnv1a } from '../windows/keys';
-import { COMMON_LINK_TYPES, type FleetAssessment } from './assess';
+import { commonlyShared, type FleetAssessment } from './assess';
 
 /** Per linking key: how many evaluations in a row it scored at or above warning. */
 interface FleetState {
@@ -49,7 +49,7 @@ export function linkTypeOfFleet(fleetId: string): LinkType | null {
 
 /** everyone on a commonly shared value, not a synchronized core: may hold bystanders */
 function isLoose(f: FleetAssessment): boolean {
-  return !f.core && COMMON_LINK_TYPES.has(f.link.type);
+  return !f.core && commonlyShared(f.link);
 }
 
 function refOf(link: Link): string {

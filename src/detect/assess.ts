@@ -1,6 +1,7 @@
 import type { Config, ScaleConfig } from '../config/config';
 import type { AlertEvidence, Link, Severity } from '../alerts/alert';
 import type { BucketData, KeyRef } from '../windows/store';
+import { ROTATING_VALUE } from '../ingest/value-cap';
 import { burstDetail, correlationWithProfile, ewmaUpdate, golombRinzelChi, highValueShare, jensenShannonDivergence, meanPairwiseCorrelation, mulberry32, populationRatio, type Ewma } from './stats';
 import { DEFAULT_WEIGHTS, combineScore, linkRarity, type FleetSignals, severityOf, sizeScore, synchronyScore, targetingScore } from './score';
 
@@ -22,7 +23,16 @@ export interface FleetAssessment {
 }
 
 /** Link types whose values unrelated accounts commonly share (a NAT, an ASN, an SDK, a company): weighed by rarity. */
-export const COMMON_LINK_TYPES: ReadonlySet<string> = new Set(['ip_prefix', 'asn', 'user_agent', 'org']);
+const COMMON_LINK_TYPES: ReadonlySet<string> = new Set(['ip_prefix', 'asn', 'user_agent', 'org']);
+
+/**
+ * Whether unrelated accounts commonly share this link: a value of a common type, or "(rotating)"
+ * of any type (every account past its share of values meets there, related or not). Such a link is
+ * weighed by its rarity and judged on its synchronized core.
+ */
+export function commonlyShared(link: KeyRef): boolean {
+  return COMMON_LINK_TYPES.has(link.type) || link.value === ROTATING_VALUE;
+}
 /** members sampled for synchrony; enough for a stable mean, bounded cost */
 const SYNCHRONY_SAMPLE = 200;
 const CORRELATION_PAIRS = 400;
@@ -73,8 +83,8 @@ function addCapability(count: number, capability: string): void {
  * whatever else it shows (its rarity factor alone keeps it below): the detector skips it. Grows
  * with `widest`, so a lower bound of it that is too common proves the key too common.
  */
-export function tooCommon(type: string, widest: number, cfg: Config['detector']): boolean {
-  return COMMON_LINK_TYPES.has(type) && linkRarity(widest, Number.POSITIVE_INFINITY) ** DEFAULT_WEIGHTS.linkRarity < cfg.thresholds.warning;
+export function tooCommon(link: KeyRef, widest: number, cfg: Config['detector']): boolean {
+  return commonlyShared(link) && linkRarity(widest, Number.POSITIVE_INFINITY) ** DEFAULT_WEIGHTS.linkRarity < cfg.thresholds.warning;
 }
 
 /** The buckets an evaluation at `watermark` reads at one scale: complete buckets only, oldest first. */
@@ -126,10 +136,10 @@ export function assessFleet(
   excluded: ReadonlySet<string>,
 ): FleetAssessment | null {
   const n = buckets.length;
-  const common = COMMON_LINK_TYPES.has(key.type);
+  const common = commonlyShared(key);
   let widest = 0;
   for (const b of buckets) if (b.distinct > widest) widest = b.distinct;
-  if (tooCommon(key.type, widest, cfg)) return null;
+  if (tooCommon(key, widest, cfg)) return null;
 
   // capability mix and volume first: they need no per-member work
   const byCap: Record<string, number> = {};

@@ -5,7 +5,7 @@ import type { AlertListener, AlertSource } from '../alerts/source';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { KeyRef, WindowStore } from '../windows/store';
-import { assessFleet, combineScales, COMMON_LINK_TYPES, populationView, tooCommon, windowBuckets, type FleetAssessment } from './assess';
+import { assessFleet, combineScales, commonlyShared, populationView, tooCommon, windowBuckets, type FleetAssessment } from './assess';
 import { AlertBook } from './alert-book';
 import type { DetectorLease } from './lease';
 
@@ -330,14 +330,14 @@ export class Detector implements AlertSource {
    * tooCommon): half the member fields is a lower bound of the distinct members it counts.
    */
   private async withoutTooCommon(keys: KeyRef[], scale: ScaleConfig, first: number, last: number): Promise<KeyRef[]> {
-    const common = keys.filter((k) => COMMON_LINK_TYPES.has(k.type));
+    const common = keys.filter(commonlyShared);
     if (common.length === 0) return keys;
     const tooCommonRefs = new Set<KeyRef>();
     for (let i = 0; i < common.length; i += PEAK_READ_CHUNK) {
       const chunk = common.slice(i, i + PEAK_READ_CHUNK);
       const peaks = await this.store.readMemberFieldsPeak(chunk, scale, first, last);
       chunk.forEach((k, j) => {
-        if (tooCommon(k.type, Math.ceil(peaks[j] / 2), this.config.detector)) tooCommonRefs.add(k);
+        if (tooCommon(k, Math.ceil(peaks[j] / 2), this.config.detector)) tooCommonRefs.add(k);
       });
     }
     return tooCommonRefs.size === 0 ? keys : keys.filter((k) => !tooCommonRefs.has(k));

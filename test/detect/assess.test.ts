@@ -1,5 +1,6 @@
 import { defaultConfig } from '../../src/config/config';
-import { assessFleet, populationView, windowBuckets, type PopulationView } from '../../src/detect/assess';
+import { assessFleet, commonlyShared, populationView, windowBuckets, type PopulationView } from '../../src/detect/assess';
+import { ROTATING_VALUE } from '../../src/ingest/value-cap';
 import type { BucketData } from '../../src/windows/store';
 import { mulberry32 } from '../../src/detect/stats';
 
@@ -79,6 +80,19 @@ describe('assessFleet', () => {
     const a = assessFleet({ type: 'user_agent', value: 'openai-python/1.0' }, scale, b, population(), cfg.detector, none);
     expect(a?.severity ?? null).toBeNull();
     expect(a?.evidence.linkRarity ?? 0).toBeLessThan(0.1);
+  });
+
+  it('weighs "(rotating)" of any type like a commonly shared value: unrelated accounts that rotate meet there', () => {
+    const members = ids('app', 3000);
+    const b = keyBuckets(members, (m, t) => ((m + t) % 20 === 0 ? 1 : 0), () => 'coding');
+    const template = assessFleet({ type: 'prompt_template', value: 'tpl_1' }, scale, b, population(), cfg.detector, none);
+    const rotating = assessFleet({ type: 'prompt_template', value: ROTATING_VALUE }, scale, b, population(), cfg.detector, none);
+    // one template shared by 3,000 accounts counts in full; the accounts that each used too many templates do not
+    expect(template?.evidence.linkRarity).toBe(1);
+    expect(rotating?.severity ?? null).toBeNull();
+    expect(rotating?.evidence.linkRarity ?? 0).toBeLessThan(0.1);
+    expect(commonlyShared({ type: 'payment', value: ROTATING_VALUE })).toBe(true);
+    expect(commonlyShared({ type: 'payment', value: 'pm_1' })).toBe(false);
   });
 
   it('ignores one heavy developer who mostly codes', () => {
