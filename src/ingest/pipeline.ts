@@ -64,10 +64,12 @@ export class IngestPipeline {
   /** what the next flush takes */
   private pending = new PendingBatch();
   private readonly valueCap: AccountValueCap;
+  /** whether the event whose links are being emitted counts in metrics (a redelivered one was counted when first read) */
+  private countingEvent = true;
   /** an attribute link, under the value the account's share of distinct values lets it count under */
   private readonly emitAttributeLink = (type: LinkType, value: string): void => {
     const admitted = this.valueCap.admit(type, value);
-    if (admitted !== value) this.metrics.linkValuesCappedTotal.inc({ link_type: type });
+    if (admitted !== value && this.countingEvent) this.metrics.linkValuesCappedTotal.inc({ link_type: type });
     this.pending.addLink(type, admitted);
   };
   /**
@@ -156,6 +158,7 @@ export class IngestPipeline {
     if (!redelivered) this.metrics.eventsTotal.inc({ result: 'ok' });
     this.pending.addEvent(e, field, offset);
     this.valueCap.begin(e.accountId, e.ts);
+    this.countingEvent = !redelivered;
     attributeLinks(e, this.linkTypes, this.emitAttributeLink);
     // behaviour bands are bounded per account by the tracker itself
     if (this.behavior !== null && this.linkTypes.has('behavior')) {

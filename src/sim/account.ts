@@ -1,6 +1,6 @@
 import type { RequestEvent } from '../events/request-event';
 import { Rng, cumulativeOf } from './rng';
-import { tokenMedians } from './world';
+import { ipIn, residentialNetwork, spoofedBrowserUserAgent, tokenMedians } from './world';
 
 /** Everything fixed about one simulated account; built once, read on every request. */
 export interface SimAccount {
@@ -22,6 +22,17 @@ export interface SimAccount {
   model: string;
   /** median output tokens, when the account wants something other than its capability's norm */
   outputTokensMedian?: number;
+  /** attributes drawn anew for every request (a fleet's "per_request" share) */
+  perRequest?: PerRequestAttributes;
+}
+
+export interface PerRequestAttributes {
+  /** an address (and its network) from a residential proxy pool */
+  ip: boolean;
+  /** a spoofed browser string */
+  userAgent: boolean;
+  /** a template hash made unique by per-request boilerplate */
+  promptTemplate: boolean;
 }
 
 const ALT_IP_SHARE = 0.1;
@@ -52,5 +63,16 @@ export function requestOf(account: SimAccount, ts: number, rng: Rng): RequestEve
     accountCreatedTs: account.createdTs,
   };
   if (account.paymentFingerprint !== undefined) event.paymentFingerprint = account.paymentFingerprint;
+  // drawn after everything else, so that accounts without them draw exactly what they always did
+  const fresh = account.perRequest;
+  if (fresh !== undefined) {
+    if (fresh.ip) {
+      const net = residentialNetwork(rng);
+      event.ip = ipIn(net, rng);
+      event.asn = net.asn;
+    }
+    if (fresh.userAgent) event.userAgent = spoofedBrowserUserAgent(rng);
+    if (fresh.promptTemplate) event.promptTemplateHash = rng.hex64();
+  }
   return event;
 }

@@ -1,9 +1,9 @@
 import type { RequestEvent } from '../events/request-event';
-import type { SimAccount } from './account';
+import type { PerRequestAttributes, SimAccount } from './account';
 import { requestOf } from './account';
 import type { EventStream } from './heap';
 import { Rng, opaqueId } from './rng';
-import type { AttributeMode, FleetAttribute, FleetSpec, FleetTiming } from './scenario';
+import { PER_REQUEST_ATTRIBUTES, type AttributeMode, type FleetAttribute, type FleetSpec, type FleetTiming } from './scenario';
 import { durationMs } from './scenario';
 import { HOUR_MS, Network, PROXY, benignModel, benignUserAgent, capabilityTable, cloudNetwork, ipIn, ipInPrefix, residentialNetwork } from './world';
 
@@ -60,11 +60,14 @@ export function resolveFleet(spec: FleetSpec, scenarioStart: number, scenarioEnd
   };
 }
 
+/** How an account's own value of an attribute is chosen (a per-request value starts from one). */
+type AccountMode = Exclude<AttributeMode, 'per_request'>;
+
 /** Values a fleet hands out to its accounts for one attribute. */
 class AttributePool<T> {
   private readonly values: T[];
   constructor(
-    private readonly mode: AttributeMode,
+    private readonly mode: AccountMode,
     private readonly draw: (rng: Rng) => T,
     fleetRng: Rng,
   ) {
@@ -87,10 +90,12 @@ class FleetIdentities {
   private readonly userAgent: AttributePool<string>;
   private readonly template: AttributePool<string>;
   private readonly capabilities: { names: string[]; cumulative: Float64Array };
+  private readonly perRequest: PerRequestAttributes | undefined;
 
   constructor(private readonly seed: number, private readonly fleet: ResolvedFleet) {
     this.rng = new Rng(seed, `fleet/${fleet.id}/identities`);
-    const s = fleet.share;
+    // a value per request starts from an own value per account, which requests then replace
+    const s = Object.fromEntries(Object.entries(fleet.share).map(([a, m]) => [a, m === 'per_request' ? 'rotated' : m])) as Record<FleetAttribute, AccountMode>;
     // a shared or pooled network is the operator's hosting (cloud or proxy); a rotated one looks residential
     const hosting = (rng: Rng): Network => (rng.chance(0.7) ? cloudNetwork(rng) : PROXY);
     this.network = new AttributePool<Network>(s.asn, s.asn === 'rotated' ? residentialNetwork : hosting, this.rng);
@@ -104,6 +109,8 @@ class FleetIdentities {
     this.userAgent = new AttributePool(s.userAgent, (rng) => (s.userAgent === 'shared' ? fleet.sharedUserAgent : benignUserAgent(rng)), this.rng);
     this.template = new AttributePool(s.promptTemplate, (rng) => rng.hex64(), this.rng);
     this.capabilities = capabilityTable(fleet.capabilities);
+    const perRequest = (a: FleetAttribute): boolean => fleet.share[a] === 'per_request';
+    if (PER_REQUEST_ATTRIBUTES.some(perRequest)) this.perRequest = { ip: perRequest('ip'), userAgent: perRequest('userAgent'), promptTemplate: perRequest('promptTemplate') };
   }
 
   account(slot: number, generation: number, firstActive: number): SimAccount {
@@ -119,7 +126,7 @@ class FleetIdentities {
       ip = ipIn(net, rng);
       asn = net.asn;
     }
-    const ownTemplates = this.fleet.share.promptTemplate === 'rotated' ? [rng.hex64(), rng.hex64()] : [this.template.forAccount(rng)];
+    const ownTemplates = this.fleet.share.promptTemplate === 'shared' || typeof this.fleet.share.promptTemplate === 'number' ? [this.template.forAccount(rng)] : [rng.hex64(), rng.hex64()];
     return {
       id: opaqueId('acct_', this.seed, `${this.fleet.id}/${slot}/${generation}`),
       orgId: this.org.forAccount(rng),
@@ -135,6 +142,7 @@ class FleetIdentities {
       capabilityCumulative: this.capabilities.cumulative,
       model: this.fleet.model ?? benignModel(rng),
       outputTokensMedian: this.fleet.outputTokensMedian,
+      ...(this.perRequest ? { perRequest: this.perRequest } : {}),
     };
   }
 }

@@ -9,8 +9,15 @@ import { LockstepError } from '../errors';
  */
 export type Duration = number | string;
 
-/** How a fleet's accounts get an attribute: one value, each its own, or N values spread over them. */
-export type AttributeMode = 'shared' | 'rotated' | number;
+/**
+ * How a fleet's accounts get an attribute: one value, each its own, N values spread over them, or a
+ * new value on every request (ip, userAgent and promptTemplate only: a residential proxy pool, a
+ * spoofed browser string, a prompt with per-request boilerplate).
+ */
+export type AttributeMode = 'shared' | 'rotated' | 'per_request' | number;
+
+/** The attributes a request can change by itself; the others belong to the account. */
+export const PER_REQUEST_ATTRIBUTES: readonly FleetAttribute[] = ['ip', 'userAgent', 'promptTemplate'];
 
 export const FLEET_ATTRIBUTES = ['ip', 'asn', 'payment', 'promptTemplate', 'userAgent', 'org'] as const;
 export type FleetAttribute = (typeof FLEET_ATTRIBUTES)[number];
@@ -90,7 +97,7 @@ export interface Scenario {
 }
 
 const durationSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' }] };
-const modeSchema = { anyOf: [{ enum: ['shared', 'rotated'] }, { type: 'integer', minimum: 1 }] };
+const modeSchema = { anyOf: [{ enum: ['shared', 'rotated', 'per_request'] }, { type: 'integer', minimum: 1 }] };
 const fleetProps = {
   id: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
   kind: { type: 'string', minLength: 1, maxLength: 64 },
@@ -181,7 +188,7 @@ export function validateScenario(raw: unknown): Scenario {
     const at = (err?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || '(root)';
     const extra = err?.keyword === 'additionalProperties' ? ` has unknown field "${String((err.params as { additionalProperty?: string }).additionalProperty)}"`
       : err?.keyword === 'required' ? ` lacks "${String((err.params as { missingProperty?: string }).missingProperty)}"`
-      : (FLEET_ATTRIBUTES as readonly string[]).includes(at.split('.').pop() ?? '') ? ' must be "shared", "rotated" or a pool size (integer >= 1)'
+      : (FLEET_ATTRIBUTES as readonly string[]).includes(at.split('.').pop() ?? '') ? ' must be "shared", "rotated", "per_request" or a pool size (integer >= 1)'
       : err?.schemaPath.includes('/anyOf/') ? ' must be a duration: ms, or e.g. "90s", "1h30m", "1d"'
       : ` ${err?.message ?? 'is invalid'}`;
     throw invalid(at, extra.trim());
@@ -217,6 +224,11 @@ function checkFleet(f: Partial<FleetSpec>, where: string): void {
   }
   if (f.capabilities && Object.values(f.capabilities).every((w) => w === 0)) throw invalid(`${where}.capabilities`, 'needs a positive weight');
   if (f.accountLifetime !== undefined && durationMs(f.accountLifetime) < 60000) throw invalid(`${where}.accountLifetime`, 'must be at least 1m');
+  for (const [attribute, mode] of Object.entries(f.share ?? {})) {
+    if (mode === 'per_request' && !PER_REQUEST_ATTRIBUTES.includes(attribute as FleetAttribute)) {
+      throw invalid(`${where}.share.${attribute}`, `cannot change per request (the account's own): "per_request" is for ${PER_REQUEST_ATTRIBUTES.join(', ')}`);
+    }
+  }
 }
 
 /** Directories searched for named scenarios: the repo's test/scenarios from src/ (ts) and from dist/src (built). */

@@ -81,6 +81,11 @@ export function benignUserAgent(rng: Rng): string {
   return POPULAR_UAS[rng.pickCumulative(POPULAR_UA_WEIGHTS)];
 }
 
+/** A browser string with randomized versions, as a client spoofing a new one per request sends. */
+export function spoofedBrowserUserAgent(rng: Rng): string {
+  return `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${110 + rng.int(20)}.0.${rng.int(7000)}.${rng.int(200)} Safari/537.36`;
+}
+
 export const CAPABILITIES = ['coding', 'agentic', 'chat', 'reasoning', 'math', 'creative', 'translation', 'other'] as const;
 
 /** Habits of legitimate users: many developers mostly code; most people mostly chat. */

@@ -1,9 +1,5 @@
-import { PassThrough, Readable } from 'node:stream';
-import { generateEvents, labelsOf } from '../../src/sim/generate';
 import { loadScenario } from '../../src/sim/scenario';
-import { runReplay } from '../../src/embedded/replay';
-import { evaluate } from '../../src/eval/metrics';
-import { parseAlerts } from '../../src/eval/input';
+import { replayAndEvaluate } from './replay-eval';
 
 /**
  * The CI guard on detection quality: the `small` scenario (two campaigns among a university NAT
@@ -14,14 +10,8 @@ const FLOORS = { campaignRecall: 1, accountPrecision: 0.95, accountRecall: 0.9, 
 
 describe('scenario suite: small (CI)', () => {
   it('catches both campaigns, alerts on no confounder, within minutes', async () => {
-    const scenario = loadScenario('small');
-    const lines = [...generateEvents(scenario, 42)].map((e) => JSON.stringify(e)).join('\n');
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (c: Buffer) => chunks.push(c));
-    const summary = await runReplay(Readable.from([lines]), { stdin: process.stdin, stdout, stderr: new PassThrough() }, { log: { level: 'silent' } }, false);
-    expect(summary.invalid).toBe(0);
-    const report = evaluate(labelsOf(scenario, 42), parseAlerts(Buffer.concat(chunks).toString('utf8'), 'replay'));
+    const { report, invalid } = await replayAndEvaluate(loadScenario('small'), 42);
+    expect(invalid).toBe(0);
     const got = {
       campaignRecall: report.campaignRecall,
       accountPrecision: report.accountPrecision,

@@ -103,6 +103,34 @@ describe('fleet-like confounders', () => {
     expect(Math.max(...firsts) - Math.min(...firsts)).toBeGreaterThan(10 * MIN);
   });
 
+  it('draws new values on every request for the attributes shared "per_request", and only for that fleet', () => {
+    const rotating: Scenario = {
+      ...everyKind,
+      confounders: [],
+      campaigns: [{
+        id: 'rot', kind: 'per-request-rotation', accounts: 8, start: '1h',
+        share: { ip: 'per_request', userAgent: 'per_request', promptTemplate: 'per_request', payment: 'shared' },
+        timing: { mode: 'synchronized', burstEvery: '10m', burstLength: '2m' },
+        requestsPerAccountPerHour: 60, capabilities: { coding: 1 },
+      }],
+    };
+    const rotatingLabels = labelsOf(rotating, 11);
+    const all = [...generateEvents(rotating, 11)];
+    const rot = all.filter((e) => rotatingLabels.accounts[e.accountId].group === 'rot');
+    expect(rot.length).toBeGreaterThan(400);
+    // a new template and browser string each request; a new /24 nearly each (a residential pool), its network with it
+    expect(distinct(rot.map((e) => e.promptTemplateHash))).toBe(rot.length);
+    expect(distinct(rot.map((e) => e.userAgent))).toBeGreaterThan(rot.length * 0.99);
+    expect(distinct(rot.map((e) => prefix(e.ip as string)))).toBeGreaterThan(rot.length * 0.9);
+    expect(distinct(rot.map((e) => e.asn))).toBeGreaterThan(1);
+    // the account's own attributes stay
+    expect(distinct(rot.map((e) => e.paymentFingerprint))).toBe(1);
+    expect(distinct(rot.map((e) => e.orgId))).toBe(8);
+    // everyone else draws what they drew without the fleet: the benign traffic is the same
+    const benign = (es: RequestEvent[], l: typeof rotatingLabels): string[] => es.filter((e) => l.accounts[e.accountId].group === 'benign').map((e) => JSON.stringify(e));
+    expect(benign(all, rotatingLabels)).toEqual(benign([...generateEvents({ ...rotating, campaigns: [] }, 11)], labelsOf({ ...rotating, campaigns: [] }, 11)));
+  });
+
   it('multiplies everyone\'s rate during a viral surge', () => {
     const surged: Scenario = { ...everyKind, campaigns: [], confounders: [{ kind: 'viral_surge', id: 's', start: '1h', end: '2h', factor: 3 }] };
     const flat: Scenario = { ...everyKind, campaigns: [], confounders: [] };

@@ -32,6 +32,9 @@ describe('scenario', () => {
     expect(fieldOf(() => validateScenario({ ...clone(), extra: 1 }))).toBe('(root)');
     expect(fieldOf(() => validateScenario(withCampaign({ start: 'soon' })))).toBe('campaigns.0.start');
     expect(fieldOf(() => validateScenario(withCampaign({ share: { ip: 'sometimes' } })))).toBe('campaigns.0.share.ip');
+    // an account's own attributes cannot change per request
+    expect(fieldOf(() => validateScenario(withCampaign({ share: { payment: 'per_request' } })))).toBe('campaigns.0.share.payment');
+    expect(() => validateScenario(withCampaign({ share: { ip: 'per_request', userAgent: 'per_request', promptTemplate: 'per_request' } }))).not.toThrow();
     expect(fieldOf(() => validateScenario(withCampaign({ end: '3h' })))).toBe('campaigns.0');
     expect(fieldOf(() => validateScenario(withCampaign({ id: 'campus' })))).toBe('campaigns.0.id');
     expect(fieldOf(() => validateScenario(withCampaign({ timing: { mode: 'jittered', burstEvery: '1m', burstLength: '10s' } })))).toBe('campaigns.0.timing');
@@ -41,7 +44,7 @@ describe('scenario', () => {
   it('ships a suite covering every campaign kind and confounder, plus small and demo', () => {
     const names = listScenarioNames();
     for (const n of ['small', 'demo', 'sync-shared-ip', 'rotated-ip-shared-template', 'behavior-only', 'slow-and-low', 'camouflaged', 'churn',
-      'university-nat', 'enterprise-cron', 'viral-surge', 'ci-bots', 'agent-framework-ua', 'mixed']) expect(names).toContain(n);
+      'university-nat', 'enterprise-cron', 'viral-surge', 'ci-bots', 'agent-framework-ua', 'per-request-rotation', 'mixed']) expect(names).toContain(n);
     const scenarios = names.map(loadScenario);
     const confounders = new Set(scenarios.flatMap((s) => (s.confounders ?? []).map((c) => c.kind)));
     expect([...confounders].sort()).toEqual(['agent_framework_ua', 'ci_bots', 'enterprise_cron', 'university_nat', 'viral_surge']);
