@@ -11,6 +11,8 @@
     nWatermarks, then per watermark: field, watermarkMs
     maxMembersPerBucket, candidateMinMembers, nBuckets
     per bucket (B of them): ttlMs, candidatesKeyIndex (0 = none), ref, nFields, then nFields x (field, increment)
+    (ttlMs and the increments as decimal strings: they go to redis.call unchanged, and a Lua number
+    would be formatted there with sprintf)
 
   Returns { 1, membersCapped } when applied, or { -1, adviceIndex, storedMarker } when a partition's
   marker is not the expected one: then nothing was written (all checks come before the first write,
