@@ -67,7 +67,7 @@ export const configSchema = {
           description: 'bounds the keys one account adds: each distinct link value is a key in every scale\'s bucket (docs/performance.md)',
           properties: {
             maxValues: { type: 'integer', minimum: 1, default: 32, description: 'distinct values of one attribute link type (ip_prefix, asn, payment, prompt_template, user_agent, org) an account adds per bucket of the longest scale; later new ones count under the value "(rotating)"' },
-            maxAccounts: { type: 'integer', minimum: 1, default: 500000, description: 'accounts whose values are tracked per process (oldest evicted; an evicted account may add maxValues more)' },
+            maxAccounts: { type: 'integer', minimum: 1, default: 500000, description: 'accounts whose values are tracked per process: those active in the current period, at most this many (oldest evicted; an evicted account may add maxValues more)' },
           },
         },
       },

@@ -28,6 +28,8 @@ export class AccountValueCap {
   /** accountId -> values this period; insertion order is the order periods began, oldest first */
   private readonly accounts = new Map<string, AccountValues>();
   private current: AccountValues | null = null;
+  /** the latest period any event was in */
+  private latest = -Infinity;
 
   constructor(
     private readonly config: Config['ingest']['valueCap'],
@@ -37,6 +39,10 @@ export class AccountValueCap {
   /** Starts an event of `accountId` at event time `ts`: the following admit() calls are its links. */
   begin(accountId: string, ts: number): void {
     const period = Math.floor(ts / this.periodMs);
+    if (period > this.latest) {
+      this.latest = period;
+      this.forgetBefore(period);
+    }
     let state = this.accounts.get(accountId);
     if (state === undefined) {
       if (this.accounts.size >= this.config.maxAccounts) {
@@ -71,6 +77,18 @@ export class AccountValueCap {
     state.types.push(type);
     state.values.push(value);
     return value;
+  }
+
+  /**
+   * Drops the accounts not seen since an earlier period began: their next event would start them
+   * afresh anyway. They are at the front (an account moves to the back when its period begins), so
+   * the walk stops at the first current one: the state held is the accounts active this period.
+   */
+  private forgetBefore(period: number): void {
+    for (const [accountId, state] of this.accounts) {
+      if (state.period >= period) return;
+      this.accounts.delete(accountId);
+    }
   }
 
   /** accounts tracked (for tests) */

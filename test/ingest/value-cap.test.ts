@@ -42,20 +42,31 @@ describe('AccountValueCap', () => {
 
   it('tracks at most maxAccounts accounts, evicting the one whose period began first', () => {
     const cap = new AccountValueCap({ maxValues: 1, maxAccounts: 2 }, HOUR);
-    cap.begin('a', t0);
-    cap.admit('org', 'o1');
-    cap.begin('b', t0);
-    cap.admit('org', 'o1');
-    // a's new period moves it behind b
-    cap.begin('a', t0 + HOUR);
-    cap.admit('org', 'o2');
-    cap.begin('c', t0 + HOUR);
+    for (const a of ['a', 'b', 'c']) {
+      cap.begin(a, t0);
+      cap.admit('org', 'o1');
+    }
     expect(cap.size).toBe(2);
-    // a was kept: its share is used; b was evicted: it starts over
-    cap.begin('a', t0 + HOUR);
-    expect(cap.admit('org', 'o3')).toBe(ROTATING_VALUE);
+    // b was kept: its share is used; a was evicted: it starts over
+    cap.begin('b', t0 + 1);
+    expect(cap.admit('org', 'o2')).toBe(ROTATING_VALUE);
+    cap.begin('a', t0 + 1);
+    expect(cap.admit('org', 'o2')).toBe('o2');
+  });
+
+  it('holds only the accounts seen in the latest period', () => {
+    const cap = new AccountValueCap({ maxValues: 1, maxAccounts: 100 }, HOUR);
+    for (const a of ['a', 'b', 'c']) {
+      cap.begin(a, t0);
+      cap.admit('org', 'o1');
+    }
+    expect(cap.size).toBe(3);
     cap.begin('b', t0 + HOUR);
-    expect(cap.admit('org', 'o9')).toBe('o9');
+    expect(cap.size).toBe(1);
+    // a late event of the earlier period starts its account afresh
+    cap.begin('a', t0 + 5);
+    expect(cap.admit('org', 'o2')).toBe('o2');
+    expect(cap.size).toBe(2);
   });
 
   it('refuses admit() before begin()', () => {
