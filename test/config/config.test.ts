@@ -56,5 +56,6 @@ describe('config', () => {
     expectConfigError(() => defaultConfig({ windows: { scales: [{ name: '1m', bucketMs: 60000 }] } }), 'windows.scales.0.buckets');
     expectConfigError(() => defaultConfig({ windows: { scales: [{ name: 'a', bucketMs: 60000, buckets: 2 }, { name: 'a', bucketMs: 120000, buckets: 2 }] } }), 'windows.scales.1.name');
     expectConfigError(() => defaultConfig({ windows: { accountScales: ['1h', '1d'] } }), 'windows.accountScales.1');
+    expectConfigError(() => defaultConfig({ ingest: { valueCap: { maxValues: 0 } } }), 'ingest.valueCap.maxValues');
   });
 });
