@@ -3,6 +3,14 @@ import { AccountValueCap, ROTATING_VALUE } from '../../src/ingest/value-cap';
 const HOUR = 3_600_000;
 const t0 = Date.UTC(2026, 0, 15, 12);
 
+/** Each of `accounts`, in turn, sends one event at `ts` with org o1. */
+function eachUsesOrg(cap: AccountValueCap, accounts: string[], ts: number): void {
+  for (const a of accounts) {
+    cap.begin(a, ts);
+    cap.admit('org', 'o1');
+  }
+}
+
 describe('AccountValueCap', () => {
   it('lets an account add maxValues distinct values of a type per period; later new ones count under (rotating)', () => {
     const cap = new AccountValueCap({ maxValues: 3, maxAccounts: 100 }, HOUR);
@@ -42,10 +50,7 @@ describe('AccountValueCap', () => {
 
   it('tracks at most maxAccounts accounts, evicting the one whose period began first', () => {
     const cap = new AccountValueCap({ maxValues: 1, maxAccounts: 2 }, HOUR);
-    for (const a of ['a', 'b', 'c']) {
-      cap.begin(a, t0);
-      cap.admit('org', 'o1');
-    }
+    eachUsesOrg(cap, ['a', 'b', 'c'], t0);
     expect(cap.size).toBe(2);
     // b was kept: its share is used; a was evicted: it starts over
     cap.begin('b', t0 + 1);
@@ -56,10 +61,7 @@ describe('AccountValueCap', () => {
 
   it('holds only the accounts seen in the latest period', () => {
     const cap = new AccountValueCap({ maxValues: 1, maxAccounts: 100 }, HOUR);
-    for (const a of ['a', 'b', 'c']) {
-      cap.begin(a, t0);
-      cap.admit('org', 'o1');
-    }
+    eachUsesOrg(cap, ['a', 'b', 'c'], t0);
     expect(cap.size).toBe(3);
     cap.begin('b', t0 + HOUR);
     expect(cap.size).toBe(1);
