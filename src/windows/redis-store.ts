@@ -82,7 +82,7 @@ export function scriptArgument(args: readonly (string | number)[]): string {
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** The starts of a scale's buckets from `fromStart` to `toStart`, both included. */
-function bucketStarts(scale: ScaleConfig, fromStart: number, toStart: number): number[] {
+function startsBetween(scale: ScaleConfig, fromStart: number, toStart: number): number[] {
   const starts: number[] = [];
   for (let t = fromStart; t <= toStart; t += scale.bucketMs) starts.push(t);
   return starts;
@@ -200,13 +200,13 @@ export class RedisWindowStore implements WindowStore {
   }
 
   async readBuckets(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<BucketData[][]> {
-    const starts = bucketStarts(scale, fromStart, toStart);
+    const starts = startsBetween(scale, fromStart, toStart);
     const all = await Promise.all(keys.map((k) => Promise.all(this.bucketKeys(k, scale, starts).map((key) => this.client.hgetall(key)))));
     return all.map((rows) => rows.map((h, i) => decodeBucket(starts[i], Object.entries(h))));
   }
 
   async readMemberFieldsPeak(keys: KeyRef[], scale: ScaleConfig, fromStart: number, toStart: number): Promise<number[]> {
-    const starts = bucketStarts(scale, fromStart, toStart);
+    const starts = startsBetween(scale, fromStart, toStart);
     return Promise.all(
       keys.map(async (k) => {
         const fields = await Promise.all(this.bucketKeys(k, scale, starts).map((key) => this.client.hget(key, 'd')));
