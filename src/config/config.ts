@@ -49,7 +49,12 @@ export interface Config {
     flushIntervalMs: number;
     idlePartitionMs: number;
     linkTypes: LinkType[];
-    valueCap: { maxValues: number; maxAccounts: number };
+    valueCap: {
+      maxValues: number;
+      /** per attribute link type, where its share differs from maxValues */
+      maxValuesByType: Partial<Record<LinkType, number>>;
+      maxAccounts: number;
+    };
   };
   windows: {
     scales: ScaleConfig[];

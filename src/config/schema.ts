@@ -67,7 +67,19 @@ export const configSchema = {
           description: 'bounds the keys one account adds: each distinct link value is a key in every scale\'s bucket (docs/performance.md)',
           properties: {
             maxValues: { type: 'integer', minimum: 1, default: 32, description: 'distinct values of one attribute link type (ip_prefix, asn, payment, prompt_template, user_agent, org) an account adds per bucket of the longest scale; later new ones count under the value "(rotating)"' },
-            maxAccounts: { type: 'integer', minimum: 1, default: 500000, description: 'accounts whose values are tracked per process: those active in the current period, at most this many (oldest evicted; an evicted account may add maxValues more)' },
+            maxValuesByType: {
+              type: 'object', additionalProperties: false, default: {},
+              description: 'maxValues for one link type: lower where honest accounts seldom change the value within an hour, so that accounts rotating it on every request meet on "(rotating)" sooner (docs/resilience.md); a type not named here takes maxValues',
+              properties: {
+                ip_prefix: { type: 'integer', minimum: 1, default: 8, description: 'maxValues for /24 (/48) prefixes: an honest account seldom uses more than a few networks an hour' },
+                asn: { type: 'integer', minimum: 1, default: 8, description: 'maxValues for ASNs' },
+                user_agent: { type: 'integer', minimum: 1, default: 8, description: 'maxValues for client strings' },
+                payment: { type: 'integer', minimum: 1, description: 'maxValues for payment fingerprints (default: maxValues)' },
+                prompt_template: { type: 'integer', minimum: 1, description: 'maxValues for prompt templates (default: maxValues: a template may honestly change on every request)' },
+                org: { type: 'integer', minimum: 1, description: 'maxValues for orgs (default: maxValues)' },
+              },
+            },
+            maxAccounts: { type: 'integer', minimum: 1, default: 500000, description: 'accounts whose values are tracked per process: those active in the current period, at most this many (oldest evicted; an evicted account may add its share again)' },
           },
         },
       },

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config';
-import type { LinkType } from '../events/request-event';
+import { ATTRIBUTE_LINK_TYPES, type LinkType } from '../events/request-event';
 
 /**
  * The value an account's link counts under once it has used its share of distinct values of that
@@ -20,9 +20,12 @@ interface AccountValues {
  * bucket, so a client that changes a value on every request (a rotating user agent or prompt
  * template, a residential proxy pool's /24s, an app calling from its users' devices) would add keys,
  * and Redis memory, in proportion to its requests rather than to its accounts. Here an account keeps
- * at most maxValues distinct values of each attribute type per period (the longest scale's bucket);
- * later new values count under ROTATING_VALUE. State is per process and per period: an account whose
- * state was evicted, or whose events another instance reads, may add up to maxValues more.
+ * at most its share of distinct values of each attribute type per period (the longest scale's
+ * bucket); later new values count under ROTATING_VALUE. The share is maxValues, or the type's own in
+ * maxValuesByType: a template may honestly change on every request (dynamic system prompts), a /24,
+ * an ASN or a client string seldom more than a few times an hour, and there a smaller share puts
+ * accounts that rotate them on one key sooner. State is per process and per period: an account whose
+ * state was evicted, or whose events another instance reads, may add up to its share again.
  */
 export class AccountValueCap {
   /** accountId -> values this period; insertion order is the order periods began, oldest first */
@@ -30,11 +33,15 @@ export class AccountValueCap {
   private current: AccountValues | null = null;
   /** the latest period any event was in */
   private latest = -Infinity;
+  /** link type -> the distinct values an account keeps of it per period */
+  private readonly share: Readonly<Record<LinkType, number>>;
 
   constructor(
     private readonly config: Config['ingest']['valueCap'],
     private readonly periodMs: number,
-  ) {}
+  ) {
+    this.share = valueShares(config);
+  }
 
   /** Starts an event of `accountId` at event time `ts`: the following admit() calls are its links. */
   begin(accountId: string, ts: number): void {
@@ -73,7 +80,7 @@ export class AccountValueCap {
       if (state.values[i] === value) return value;
       ofType++;
     }
-    if (ofType >= this.config.maxValues) return ROTATING_VALUE;
+    if (ofType >= this.share[type]) return ROTATING_VALUE;
     state.types.push(type);
     state.values.push(value);
     return value;
@@ -95,4 +102,11 @@ export class AccountValueCap {
   get size(): number {
     return this.accounts.size;
   }
+}
+
+/** Each attribute link type's share of distinct values per account and period. */
+export function valueShares(config: Config['ingest']['valueCap']): Readonly<Record<LinkType, number>> {
+  const share = {} as Record<LinkType, number>;
+  for (const type of ATTRIBUTE_LINK_TYPES) share[type] = config.maxValuesByType[type] ?? config.maxValues;
+  return share;
 }

@@ -64,7 +64,7 @@ export class Metrics {
     this.redisErrorsTotal = new Counter({ name: 'lockstep_redis_errors_total', help: 'Failed Redis round trips', registers: reg });
     this.storeConflictsTotal = new Counter({ name: 'lockstep_store_conflicts_total', help: 'Flushes refused because another writer advanced a partition (redelivery after rebalance)', registers: reg });
     this.membersCappedTotal = new Counter({ name: 'lockstep_members_capped_total', help: 'Member updates not kept because a key bucket reached windows.maxMembersPerBucket', registers: reg });
-    this.linkValuesCappedTotal = new Counter({ name: 'lockstep_link_values_capped_total', help: 'Links counted under the value "(rotating)" because their account had used ingest.valueCap.maxValues distinct values of the type this period', labelNames: ['link_type'], registers: reg });
+    this.linkValuesCappedTotal = new Counter({ name: 'lockstep_link_values_capped_total', help: 'Links counted under the value "(rotating)" because their account had used its share of distinct values of the type this period (ingest.valueCap)', labelNames: ['link_type'], registers: reg });
     for (const link_type of ATTRIBUTE_LINK_TYPES) this.linkValuesCappedTotal.inc({ link_type }, 0);
     this.consumerLag = new Gauge({ name: 'lockstep_consumer_lag_messages', help: 'End offset minus committed offset, per input partition', labelNames: ['topic', 'partition'], registers: reg });
     this.ready = new Gauge({ name: 'lockstep_ready', help: '1 when Kafka and the window store are reachable', registers: reg });

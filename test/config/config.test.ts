@@ -57,5 +57,8 @@ describe('config', () => {
     expectConfigError(() => defaultConfig({ windows: { scales: [{ name: 'a', bucketMs: 60000, buckets: 2 }, { name: 'a', bucketMs: 120000, buckets: 2 }] } }), 'windows.scales.1.name');
     expectConfigError(() => defaultConfig({ windows: { accountScales: ['1h', '1d'] } }), 'windows.accountScales.1');
     expectConfigError(() => defaultConfig({ ingest: { valueCap: { maxValues: 0 } } }), 'ingest.valueCap.maxValues');
+    expectConfigError(() => defaultConfig({ ingest: { valueCap: { maxValuesByType: { ip_prefix: 0 } } } }), 'ingest.valueCap.maxValuesByType.ip_prefix');
+    // behaviour links are not capped: their values are the account's own fingerprint bands
+    expectConfigError(() => defaultConfig({ ingest: { valueCap: { maxValuesByType: { behavior: 4 } } } }), 'ingest.valueCap.maxValuesByType.behavior');
   });
 });

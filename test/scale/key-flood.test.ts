@@ -7,6 +7,7 @@ import { RedisWindowStore } from '../../src/windows/redis-store';
 import { WindowKeys } from '../../src/windows/keys';
 import { Metrics } from '../../src/metrics/metrics';
 import { startRedis, type RedisServer } from '../support/redis';
+import { valueShares } from '../../src/ingest/value-cap';
 
 /**
  * An attacker sprays distinct linking-key values (random IPs, user agents, payment fingerprints,
@@ -19,8 +20,8 @@ import { startRedis, type RedisServer } from '../support/redis';
  *    rest counted in overflow and in lockstep_members_capped_total;
  *  - the process keeps no per-key state, and per-account state only up to ingest.valueCap.maxAccounts:
  *    heap does not grow with distinct keys or accounts;
- *  - an account that changes its values on every request adds at most ingest.valueCap.maxValues keys
- *    per link type and bucket; the rest of its requests count under the value "(rotating)".
+ *  - an account that changes its values on every request adds at most its share of keys per link
+ *    type and bucket (ingest.valueCap); the rest of its requests count under the value "(rotating)".
  */
 const N = 16_000;
 const FLUSH_EVERY = 4_000;
@@ -132,16 +133,20 @@ describe('flood of distinct linking-key values', () => {
 describe('accounts that change their link values on every request', () => {
   let redis: RedisServer;
   const t0 = Date.UTC(2026, 0, 15, 12);
-  const MAX_VALUES = 8;
   const ROTATORS = 12;
-  const config: Config = defaultConfig({ ingest: { linkTypes: ['ip_prefix', 'user_agent', 'prompt_template'], valueCap: { maxValues: MAX_VALUES } }, windows: { accountScales: [] } });
+  // templates keep 8 values an hour, addresses and client strings 4 (their own share)
+  const config: Config = defaultConfig({
+    ingest: { linkTypes: ['ip_prefix', 'user_agent', 'prompt_template'], valueCap: { maxValues: 8, maxValuesByType: { ip_prefix: 4, user_agent: 4 } } },
+    windows: { accountScales: [] },
+  });
+  const share = valueShares(config.ingest.valueCap);
 
   beforeAll(async () => {
     redis = await startRedis();
   });
   afterAll(() => redis?.stop());
 
-  it('add at most maxValues keys per link type and bucket each; the rest count under "(rotating)", which links them', async () => {
+  it('add at most their share of keys per link type and bucket each; the rest count under "(rotating)", which links them', async () => {
     const client = redis.client();
     const store = new RedisWindowStore(redis.client(), new WindowKeys('ls', config.redis.shards));
     const metrics = new Metrics({ defaultMetrics: false });
@@ -164,11 +169,13 @@ describe('accounts that change their link values on every request', () => {
     await pipeline.flush();
 
     // without the cap: one key per request, link type and scale (36,000); with it, per account at most
-    // MAX_VALUES own values per type, each in at most every 1m bucket and one 1h bucket, plus the shared
-    // "(rotating)" key per type and bucket, the population's and the candidate sets
+    // its share of own values per type, each in at most every 1m bucket and one 1h bucket, plus the
+    // shared "(rotating)" key per type and bucket, the population's and the candidate sets
     const types = config.ingest.linkTypes.length;
     const minuteBuckets = 10;
-    const bound = ROTATORS * MAX_VALUES * types * (minuteBuckets + 1) + types * (minuteBuckets + 1) + 3 * (minuteBuckets + 1) + config.redis.shards * 4;
+    let ownValues = 0;
+    for (const t of config.ingest.linkTypes) ownValues += share[t];
+    const bound = ROTATORS * ownValues * (minuteBuckets + 1) + types * (minuteBuckets + 1) + 3 * (minuteBuckets + 1) + config.redis.shards * 4;
     const dbsize = await client.dbsize();
     process.stdout.write(`rotating values: ${ROTATORS * perAccount} events of ${ROTATORS} accounts, each with new values -> ${dbsize} keys (bound ${bound})\n`);
     expect(dbsize).toBeLessThanOrEqual(bound);
@@ -177,11 +184,11 @@ describe('accounts that change their link values on every request', () => {
     // every request past each account's share counts under "(rotating)"
     const capped = await metrics.linkValuesCappedTotal.get();
     for (const link_type of config.ingest.linkTypes) {
-      expect(capped.values.find((v) => v.labels.link_type === link_type)?.value).toBe(ROTATORS * (perAccount - MAX_VALUES));
+      expect(capped.values.find((v) => v.labels.link_type === link_type)?.value).toBe(ROTATORS * (perAccount - share[link_type]));
     }
     const hour = config.windows.scales[1];
     const [[bucket]] = await store.readBuckets([{ type: 'user_agent', value: '(rotating)' }], hour, t0 - (t0 % hour.bucketMs), t0 - (t0 % hour.bucketMs));
-    expect(bucket.requests).toBe(ROTATORS * (perAccount - MAX_VALUES));
+    expect(bucket.requests).toBe(ROTATORS * (perAccount - share.user_agent));
     expect(bucket.distinct).toBe(ROTATORS);
     // and it is a fleet candidate like any shared value
     const candidates = await store.readCandidates(hour, [t0 - (t0 % hour.bucketMs)]);

@@ -72,7 +72,7 @@ export function explainSignals(alert: Alert, highValueCapabilities: readonly str
   const noun = linkNoun(alert.link.type);
   const raritySentence =
     alert.link.value === ROTATING_VALUE
-      ? `These accounts each used more distinct ${noun}s in an hour than lockstep keeps per account (ingest.valueCap.maxValues); the rest count under "(rotating)", which unrelated accounts that rotate share too, so the link is weighed like a common one (rarity ${num(rarity, 3)}).`
+      ? `These accounts each used more distinct ${noun}s in an hour than lockstep keeps per account (ingest.valueCap); the rest count under "(rotating)", which unrelated accounts that rotate share too, so the link is weighed like a common one (rarity ${num(rarity, 3)}).`
       : rarity >= 0.999
       ? `A ${noun} is not something unrelated customers share by chance, so the link counts in full.`
       : `Many unrelated accounts can share a ${noun}; this one is ${rarity >= 0.6 ? 'still rare enough' : 'common'} (rarity ${num(rarity, 3)}, 1 = only this fleet uses it), and the score was weighed by it.`;

@@ -18,7 +18,7 @@ describe('explainSignals: link rarity', () => {
     for (const [link, rarity] of [[{ type: 'payment' as const, value: ROTATING_VALUE }, 1], [{ type: 'user_agent' as const, value: ROTATING_VALUE }, 0.4]] as const) {
       const sentence = rarityOf(link, rarity);
       expect(sentence).toContain('used more distinct');
-      expect(sentence).toContain('ingest.valueCap.maxValues');
+      expect(sentence).toContain('ingest.valueCap');
       expect(sentence).toContain('unrelated accounts that rotate share too');
       expect(sentence).not.toContain('counts in full');
     }
