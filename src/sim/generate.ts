@@ -6,7 +6,7 @@ import { mergeStreams } from './heap';
 import type { AccountLabel, Labels } from './labels';
 import type { Population, Surge } from './population';
 import { buildPopulation, populationStreams } from './population';
-import type { ConfounderSpec, FleetSpec, Scenario } from './scenario';
+import type { ConfounderSpec, FleetConfounderKind, FleetSpec, Scenario } from './scenario';
 import { durationMs } from './scenario';
 
 /** The default shape of the benign fleets, so a scenario only says how many accounts and anything it changes. */
@@ -25,6 +25,25 @@ const CI_BOTS_DEFAULTS: Omit<FleetSpec, 'id' | 'accounts'> = {
   capabilities: { coding: 0.8, reasoning: 0.2 },
   accountAgeMin: '30d',
   accountAgeMax: '400d',
+};
+/**
+ * Apps that relay their users' requests from the users' devices (a coding assistant in the browser,
+ * a mobile app): each app its own org, card and system prompts, but every request from another
+ * residential address and browser. They rotate addresses and client strings as a proxy-pool fleet
+ * does, at a steady rate, and meet on the "(rotating)" keys with it.
+ */
+const DEVICE_APPS_DEFAULTS: Omit<FleetSpec, 'id' | 'accounts'> = {
+  share: { ip: 'per_request', userAgent: 'per_request', asn: 'rotated', payment: 'rotated', org: 'rotated', promptTemplate: 'rotated' },
+  timing: { mode: 'steady' },
+  requestsPerAccountPerHour: 30,
+  capabilities: { coding: 0.6, chat: 0.3, reasoning: 0.1 },
+  accountAgeMin: '60d',
+  accountAgeMax: '900d',
+};
+const FLEET_CONFOUNDER_DEFAULTS: Record<FleetConfounderKind, Omit<FleetSpec, 'id' | 'accounts'>> = {
+  enterprise_cron: ENTERPRISE_CRON_DEFAULTS,
+  ci_bots: CI_BOTS_DEFAULTS,
+  device_apps: DEVICE_APPS_DEFAULTS,
 };
 const CONFOUNDER_USER_AGENT: Partial<Record<ConfounderSpec['kind'], string>> = {
   enterprise_cron: 'acme-build-tools/2024.11 python-httpx/0.27.0',
@@ -63,9 +82,10 @@ function plan(scenario: Scenario, seed: number): Plan {
         out.surges.push({ id: c.id, start: start + durationMs(c.start), end: start + durationMs(c.end), factor: c.factor });
         break;
       case 'enterprise_cron':
-      case 'ci_bots': {
+      case 'ci_bots':
+      case 'device_apps': {
         const { kind, ...rest } = c;
-        const spec = { ...(kind === 'enterprise_cron' ? ENTERPRISE_CRON_DEFAULTS : CI_BOTS_DEFAULTS), ...rest } as FleetSpec;
+        const spec = { ...FLEET_CONFOUNDER_DEFAULTS[kind], ...rest } as FleetSpec;
         out.fleets.push({ fleet: resolveFleet(spec, start, end, CONFOUNDER_USER_AGENT[kind]), label: 'confounder', kind });
         break;
       }

@@ -32,7 +32,7 @@ export type FleetTiming =
   /** each account runs its own bursts at Poisson times, mean `burstEvery` apart (CI jobs) */
   | { mode: 'independent_bursts'; burstEvery: Duration; burstLength: Duration };
 
-/** Knobs shared by campaigns and by fleet-like confounders (enterprise cron, CI bots). */
+/** Knobs shared by campaigns and by fleet-like confounders (enterprise cron, CI bots, device apps). */
 export interface FleetSpec {
   id: string;
   accounts: number;
@@ -76,12 +76,15 @@ export interface PopulationKnobs {
   dailyAmplitude?: number;
 }
 
+/** Confounders built as fleets (with a fleet's knobs to override their defaults) rather than populations. */
+export const FLEET_CONFOUNDER_KINDS = ['enterprise_cron', 'ci_bots', 'device_apps'] as const;
+export type FleetConfounderKind = (typeof FLEET_CONFOUNDER_KINDS)[number];
+
 export type ConfounderSpec =
   | ({ kind: 'university_nat'; id: string } & Partial<PopulationKnobs> & { accounts: number })
   | ({ kind: 'agent_framework_ua'; id: string; userAgent?: string } & Partial<PopulationKnobs> & { accounts: number })
   | { kind: 'viral_surge'; id: string; start: Duration; end: Duration; factor: number }
-  | ({ kind: 'enterprise_cron' } & Partial<FleetSpec> & { id: string; accounts: number })
-  | ({ kind: 'ci_bots' } & Partial<FleetSpec> & { id: string; accounts: number });
+  | ({ kind: FleetConfounderKind } & Partial<FleetSpec> & { id: string; accounts: number });
 
 export type ConfounderKind = ConfounderSpec['kind'];
 
@@ -145,13 +148,13 @@ export const scenarioSchema = {
       type: 'array',
       items: {
         type: 'object', required: ['kind', 'id'],
-        properties: { kind: { enum: ['university_nat', 'agent_framework_ua', 'viral_surge', 'enterprise_cron', 'ci_bots'] } },
+        properties: { kind: { enum: ['university_nat', 'agent_framework_ua', 'viral_surge', ...FLEET_CONFOUNDER_KINDS] } },
         allOf: [
           { if: { properties: { kind: { enum: ['university_nat', 'agent_framework_ua'] } } },
             then: { additionalProperties: false, required: ['accounts'], properties: { ...populationProps, kind: {}, id, userAgent: { type: 'string', minLength: 1 } } } },
           { if: { properties: { kind: { const: 'viral_surge' } } },
             then: { additionalProperties: false, required: ['start', 'end', 'factor'], properties: { kind: {}, id, start: durationSchema, end: durationSchema, factor: { type: 'number', exclusiveMinimum: 0, maximum: 100 } } } },
-          { if: { properties: { kind: { enum: ['enterprise_cron', 'ci_bots'] } } },
+          { if: { properties: { kind: { enum: FLEET_CONFOUNDER_KINDS } } },
             then: { additionalProperties: false, required: ['accounts'], properties: fleetProps } },
         ],
       },
@@ -210,9 +213,13 @@ export function validateScenario(raw: unknown): Scenario {
   }
   (scenario.campaigns ?? []).forEach((c, i) => checkFleet(c, `campaigns.${i}`));
   (scenario.confounders ?? []).forEach((c, i) => {
-    if (c.kind === 'enterprise_cron' || c.kind === 'ci_bots') checkFleet(c, `confounders.${i}`);
+    if (isFleetConfounder(c)) checkFleet(c, `confounders.${i}`);
   });
   return scenario;
+}
+
+export function isFleetConfounder(c: ConfounderSpec): c is Extract<ConfounderSpec, { kind: FleetConfounderKind }> {
+  return (FLEET_CONFOUNDER_KINDS as readonly string[]).includes(c.kind);
 }
 
 function checkFleet(f: Partial<FleetSpec>, where: string): void {

@@ -131,6 +131,22 @@ describe('fleet-like confounders', () => {
     expect(benign(all, rotatingLabels)).toEqual(benign([...generateEvents({ ...rotating, campaigns: [] }, 11)], labelsOf({ ...rotating, campaigns: [] }, 11)));
   });
 
+  it('gives device apps their users\' addresses and browsers on every request, and each app its own org, card and prompts', () => {
+    const apps: Scenario = { ...everyKind, campaigns: [], confounders: [{ kind: 'device_apps', id: 'apps', accounts: 6 }] };
+    const appLabels = labelsOf(apps, 5);
+    const events = [...generateEvents(apps, 5)].filter((e) => appLabels.accounts[e.accountId].group === 'apps');
+    expect(appLabels.confounders).toEqual([{ id: 'apps', kind: 'device_apps', accounts: 6 }]);
+    // 30 requests an hour each, steady, over the scenario's 2 hours
+    expect(events.length).toBeGreaterThan(6 * 30 * 2 * 0.7);
+    expect(distinct(events.map((e) => e.userAgent))).toBeGreaterThan(events.length * 0.99);
+    expect(distinct(events.map((e) => prefix(e.ip as string)))).toBeGreaterThan(events.length * 0.9);
+    for (const attribute of ['orgId', 'paymentFingerprint'] as const) expect(distinct(events.map((e) => e[attribute]))).toBe(6);
+    // each app its own system prompts: no template is shared by two apps
+    const appsOf = new Map<string, Set<string>>();
+    for (const e of events) (appsOf.get(e.promptTemplateHash as string) ?? appsOf.set(e.promptTemplateHash as string, new Set()).get(e.promptTemplateHash as string)!).add(e.accountId);
+    expect(Math.max(...[...appsOf.values()].map((a) => a.size))).toBe(1);
+  });
+
   it('multiplies everyone\'s rate during a viral surge', () => {
     const surged: Scenario = { ...everyKind, campaigns: [], confounders: [{ kind: 'viral_surge', id: 's', start: '1h', end: '2h', factor: 3 }] };
     const flat: Scenario = { ...everyKind, campaigns: [], confounders: [] };

@@ -44,10 +44,10 @@ describe('scenario', () => {
   it('ships a suite covering every campaign kind and confounder, plus small and demo', () => {
     const names = listScenarioNames();
     for (const n of ['small', 'demo', 'sync-shared-ip', 'rotated-ip-shared-template', 'behavior-only', 'slow-and-low', 'camouflaged', 'churn',
-      'university-nat', 'enterprise-cron', 'viral-surge', 'ci-bots', 'agent-framework-ua', 'per-request-rotation', 'mixed']) expect(names).toContain(n);
+      'university-nat', 'enterprise-cron', 'viral-surge', 'ci-bots', 'agent-framework-ua', 'device-apps', 'per-request-rotation', 'mixed']) expect(names).toContain(n);
     const scenarios = names.map(loadScenario);
     const confounders = new Set(scenarios.flatMap((s) => (s.confounders ?? []).map((c) => c.kind)));
-    expect([...confounders].sort()).toEqual(['agent_framework_ua', 'ci_bots', 'enterprise_cron', 'university_nat', 'viral_surge']);
+    expect([...confounders].sort()).toEqual(['agent_framework_ua', 'ci_bots', 'device_apps', 'enterprise_cron', 'university_nat', 'viral_surge']);
     const modes = new Set(scenarios.flatMap((s) => (s.campaigns ?? []).map((c) => c.timing.mode)));
     expect([...modes].sort()).toEqual(['jittered', 'steady', 'synchronized']);
     expect(scenarios.some((s) => (s.campaigns ?? []).some((c) => c.accountLifetime !== undefined))).toBe(true);
