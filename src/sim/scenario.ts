@@ -218,7 +218,7 @@ export function validateScenario(raw: unknown): Scenario {
   return scenario;
 }
 
-export function isFleetConfounder(c: ConfounderSpec): c is Extract<ConfounderSpec, { kind: FleetConfounderKind }> {
+function isFleetConfounder(c: ConfounderSpec): c is Extract<ConfounderSpec, { kind: FleetConfounderKind }> {
   return (FLEET_CONFOUNDER_KINDS as readonly string[]).includes(c.kind);
 }
 
