@@ -10,7 +10,10 @@ let caught = 0, campaigns = 0, tp = 0, alerted = 0, cAcc = 0, cHit = 0, falseAle
 for (const r of rows) {
   caught += r.campaignsCaught; campaigns += r.campaigns; tp += r.alertedCampaignAccounts; alerted += r.alertedAccounts;
   cAcc += r.campaignAccounts; cHit += r.alertedCampaignAccounts; falseAlerts += r.falseAlerts; days += r.simulatedDays;
-  const conf = r.perConfounder.map((c) => `${c.kind} ${c.alerts}`).join(', ') || '—';
+  // alerts per confounder kind (a scenario may hold two groups of one kind)
+  const byKind = new Map();
+  for (const c of r.perConfounder) byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + c.alerts);
+  const conf = [...byKind].map(([kind, alerts]) => `${kind} ${alerts}`).join(', ') || '—';
   console.log(`| ${r.scenario} | ${r.campaignsCaught}/${r.campaigns} | ${pct(r.accountPrecision)} | ${pct(r.accountRecall)} | ${r.falseAlertsPerDay.toFixed(2)} | ${mins(r.timeToDetectP50Ms)} / ${mins(r.timeToDetectP90Ms)} | ${conf} |`);
 }
 console.log(`| **all** | **${caught}/${campaigns} (${pct(caught / campaigns)})** | **${pct(tp / alerted)}** | **${pct(cHit / cAcc)}** | **${(falseAlerts / days).toFixed(2)}** | | |`);
