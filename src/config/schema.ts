@@ -69,13 +69,13 @@ export const configSchema = {
             maxValues: { type: 'integer', minimum: 1, default: 32, description: 'distinct values of one attribute link type (ip_prefix, asn, payment, prompt_template, user_agent, org) an account adds per bucket of the longest scale; later new ones count under the value "(rotating)"' },
             maxValuesByType: {
               type: 'object', additionalProperties: false, default: {},
-              description: 'maxValues for one link type: lower where honest accounts seldom change the value within an hour, so that accounts rotating it on every request meet on "(rotating)" sooner (docs/resilience.md); a type not named here takes maxValues',
+              description: 'maxValues for one link type (a type not named takes maxValues): lower, accounts that rotate the value on every request meet on "(rotating)" sooner, but so do more honest ones (docs/resilience.md)',
               properties: {
-                ip_prefix: { type: 'integer', minimum: 1, default: 8, description: 'maxValues for /24 (/48) prefixes: an honest account seldom uses more than a few networks an hour' },
-                asn: { type: 'integer', minimum: 1, default: 8, description: 'maxValues for ASNs' },
-                user_agent: { type: 'integer', minimum: 1, default: 8, description: 'maxValues for client strings' },
+                ip_prefix: { type: 'integer', minimum: 1, description: 'maxValues for /24 (/48) prefixes (default: maxValues)' },
+                asn: { type: 'integer', minimum: 1, description: 'maxValues for ASNs (default: maxValues)' },
+                user_agent: { type: 'integer', minimum: 1, description: 'maxValues for client strings (default: maxValues)' },
                 payment: { type: 'integer', minimum: 1, description: 'maxValues for payment fingerprints (default: maxValues)' },
-                prompt_template: { type: 'integer', minimum: 1, description: 'maxValues for prompt templates (default: maxValues: a template may honestly change on every request)' },
+                prompt_template: { type: 'integer', minimum: 1, description: 'maxValues for prompt templates (default: maxValues)' },
                 org: { type: 'integer', minimum: 1, description: 'maxValues for orgs (default: maxValues)' },
               },
             },

@@ -22,9 +22,8 @@ interface AccountValues {
  * and Redis memory, in proportion to its requests rather than to its accounts. Here an account keeps
  * at most its share of distinct values of each attribute type per period (the longest scale's
  * bucket); later new values count under ROTATING_VALUE. The share is maxValues, or the type's own in
- * maxValuesByType: a template may honestly change on every request (dynamic system prompts), a /24,
- * an ASN or a client string seldom more than a few times an hour, and there a smaller share puts
- * accounts that rotate them on one key sooner. State is per process and per period: an account whose
+ * maxValuesByType (a smaller share puts accounts that rotate a value on one key sooner, and more
+ * honest ones with them: docs/resilience.md). State is per process and per period: an account whose
  * state was evicted, or whose events another instance reads, may add up to its share again.
  */
 export class AccountValueCap {
