@@ -10,16 +10,20 @@ import { replayAndEvaluate } from './replay-eval';
  * accounts whose templates are new on every request nor the apps whose requests come from their
  * users' devices (on the same keys) are alerted.
  */
+/** A suite scenario cut to three hours, 2,000 benign accounts, and a fleet of 40 from the first hour on. */
+function threeHoursOf(name: string): Scenario {
+  const full = loadScenario(name);
+  return {
+    ...full,
+    duration: '3h',
+    benign: { ...full.benign, accounts: 2000 },
+    campaigns: (full.campaigns ?? []).map((c) => ({ ...c, accounts: 40, start: '1h', end: '3h' })),
+  };
+}
+
 describe('scenario: per-request rotation (CI)', () => {
   it('catches the rotating fleet on a "(rotating)" key, and leaves the cron accounts on the same key alone', async () => {
-    const full = loadScenario('per-request-rotation');
-    const scenario: Scenario = {
-      ...full,
-      duration: '3h',
-      benign: { ...full.benign, accounts: 2000 },
-      campaigns: (full.campaigns ?? []).map((c) => ({ ...c, accounts: 40, start: '1h', end: '3h' })),
-    };
-    const { report, alerts, invalid } = await replayAndEvaluate(scenario, 42);
+    const { report, alerts, invalid } = await replayAndEvaluate(threeHoursOf('per-request-rotation'), 42);
     expect(invalid).toBe(0);
     process.stdout.write(`per-request rotation: recall ${report.campaignRecall}, precision ${report.accountPrecision}, account recall ${report.accountRecall}, ttd p90 ${report.timeToDetectP90Ms} ms\n`);
     expect(report.campaignRecall).toBe(1);
@@ -34,14 +38,7 @@ describe('scenario: per-request rotation (CI)', () => {
   });
 
   it('tells the fleet from honest apps that rotate the same way (their users\' devices), on the same keys', async () => {
-    const full = loadScenario('device-apps');
-    const scenario: Scenario = {
-      ...full,
-      duration: '3h',
-      benign: { ...full.benign, accounts: 2000 },
-      campaigns: (full.campaigns ?? []).map((c) => ({ ...c, accounts: 40, start: '1h', end: '3h' })),
-    };
-    const { report, alerts } = await replayAndEvaluate(scenario, 42);
+    const { report, alerts } = await replayAndEvaluate(threeHoursOf('device-apps'), 42);
     process.stdout.write(`device apps: recall ${report.campaignRecall}, precision ${report.accountPrecision}, ttd p90 ${report.timeToDetectP90Ms} ms, alerts on apps ${report.perConfounder.map((c) => c.alerts).join('/')}\n`);
     expect(report.campaignRecall).toBe(1);
     expect(report.accountPrecision).toBeGreaterThanOrEqual(0.95);
