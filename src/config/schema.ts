@@ -1,3 +1,5 @@
+import { ATTRIBUTE_LINK_TYPES } from '../events/request-event';
+
 /**
  * Every setting, listed once, with its default and meaning. config/default.json may override any
  * of them, a file named by LOCKSTEP_CONFIG overrides that, and the environment (see env.ts)
@@ -70,14 +72,7 @@ export const configSchema = {
             maxValuesByType: {
               type: 'object', additionalProperties: false, default: {},
               description: 'maxValues for one link type (a type not named takes maxValues): lower, accounts that rotate the value on every request meet on "(rotating)" sooner, but so do more honest ones (docs/resilience.md)',
-              properties: {
-                ip_prefix: { type: 'integer', minimum: 1, description: 'maxValues for /24 (/48) prefixes (default: maxValues)' },
-                asn: { type: 'integer', minimum: 1, description: 'maxValues for ASNs (default: maxValues)' },
-                user_agent: { type: 'integer', minimum: 1, description: 'maxValues for client strings (default: maxValues)' },
-                payment: { type: 'integer', minimum: 1, description: 'maxValues for payment fingerprints (default: maxValues)' },
-                prompt_template: { type: 'integer', minimum: 1, description: 'maxValues for prompt templates (default: maxValues)' },
-                org: { type: 'integer', minimum: 1, description: 'maxValues for orgs (default: maxValues)' },
-              },
+              properties: Object.fromEntries(ATTRIBUTE_LINK_TYPES.map((t) => [t, { type: 'integer', minimum: 1, description: `maxValues for ${t} values (default: maxValues)` }])),
             },
             maxAccounts: { type: 'integer', minimum: 1, default: 500000, description: 'accounts whose values are tracked per process: those active in the current period, at most this many (oldest evicted; an evicted account may add its share again)' },
           },

@@ -1,6 +1,6 @@
 import type { Config } from '../config/config';
 import type { Clock } from '../clock';
-import type { LinkType } from '../events/request-event';
+import { ATTRIBUTE_LINK_TYPES, type LinkType } from '../events/request-event';
 import { decodeEvent, type DecoderOptions } from '../events/decode';
 import type { Metrics } from '../metrics/metrics';
 import { FlushBuilder } from '../windows/flush-builder';
@@ -64,12 +64,14 @@ export class IngestPipeline {
   /** what the next flush takes */
   private pending = new PendingBatch();
   private readonly valueCap: AccountValueCap;
+  /** lockstep_link_values_capped_total's series per attribute link type, resolved once: no label object per capped link */
+  private readonly cappedLinks: Partial<Record<LinkType, { inc(): void }>>;
   /** whether the event whose links are being emitted counts in metrics (a redelivered one was counted when first read) */
   private countingEvent = true;
   /** an attribute link, under the value the account's share of distinct values lets it count under */
   private readonly emitAttributeLink = (type: LinkType, value: string): void => {
     const admitted = this.valueCap.admit(type, value);
-    if (admitted !== value && this.countingEvent) this.metrics.linkValuesCappedTotal.inc({ link_type: type });
+    if (admitted !== value && this.countingEvent) this.cappedLinks[type]?.inc();
     this.pending.addLink(type, admitted);
   };
   /**
@@ -100,6 +102,7 @@ export class IngestPipeline {
     this.decoderOptions = { maxMessageBytes: config.ingest.maxMessageBytes, maxFutureMs: config.ingest.maxFutureMs };
     this.stalls = new WatermarkStalls(config.detector.partitionStallMs);
     this.valueCap = new AccountValueCap(config.ingest.valueCap, Math.max(...config.windows.scales.map((s) => s.bucketMs)));
+    this.cappedLinks = Object.fromEntries(ATTRIBUTE_LINK_TYPES.map((t) => [t, metrics.linkValuesCappedTotal.labels(t)]));
   }
 
   onFlush(listener: (r: FlushReport) => void): void {

@@ -91,6 +91,8 @@ class FleetIdentities {
   private readonly template: AttributePool<string>;
   private readonly capabilities: { names: string[]; cumulative: Float64Array };
   private readonly perRequest: PerRequestAttributes | undefined;
+  /** each account draws its own two templates (rotated, or per request before requests replace them) */
+  private readonly ownTemplatePair: boolean;
 
   constructor(private readonly seed: number, private readonly fleet: ResolvedFleet) {
     this.rng = new Rng(seed, `fleet/${fleet.id}/identities`);
@@ -108,6 +110,7 @@ class FleetIdentities {
     this.org = new AttributePool(s.org, (rng) => 'org_' + rng.hex64().slice(2), this.rng);
     this.userAgent = new AttributePool(s.userAgent, (rng) => (s.userAgent === 'shared' ? fleet.sharedUserAgent : benignUserAgent(rng)), this.rng);
     this.template = new AttributePool(s.promptTemplate, (rng) => rng.hex64(), this.rng);
+    this.ownTemplatePair = s.promptTemplate === 'rotated';
     this.capabilities = capabilityTable(fleet.capabilities);
     const perRequest = (a: FleetAttribute): boolean => fleet.share[a] === 'per_request';
     if (PER_REQUEST_ATTRIBUTES.some(perRequest)) this.perRequest = { ip: perRequest('ip'), userAgent: perRequest('userAgent'), promptTemplate: perRequest('promptTemplate') };
@@ -126,7 +129,7 @@ class FleetIdentities {
       ip = ipIn(net, rng);
       asn = net.asn;
     }
-    const ownTemplates = this.fleet.share.promptTemplate === 'shared' || typeof this.fleet.share.promptTemplate === 'number' ? [this.template.forAccount(rng)] : [rng.hex64(), rng.hex64()];
+    const ownTemplates = this.ownTemplatePair ? [rng.hex64(), rng.hex64()] : [this.template.forAccount(rng)];
     return {
       id: opaqueId('acct_', this.seed, `${this.fleet.id}/${slot}/${generation}`),
       orgId: this.org.forAccount(rng),
