@@ -5,7 +5,8 @@
  * Starts redis-server and the librdkafka mock cluster on loopback, pre-produces N simulator events
  * (keyed by account) to a topic with enough partitions for the mock's retention, then measures, each
  * `reps` times (median reported): a bare kafkajs consumer, the built service draining the topic into
- * Redis with the detector on, `lockstep replay`, the gateway check (bench/check.bench), and Redis
+ * Redis with the detector on, `lockstep replay`, the floor (bench/floor: the least any design must do
+ * per event) read from the same topic and file, the gateway check (bench/check.bench), and Redis
  * memory per active account. --profile writes V8 CPU profiles of the service and replay processes. See docs/performance.md for what the figures mean and the targets.
  */
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { defaultConfig } from '../src/config/config';
 import { startRedis } from '../test/support/redis';
 import { measureCheck, type CheckResult } from './check';
 import { buildDataset, partitionsFor, produceDataset, removeDataset } from './dataset';
+import { defaultFloor, measureFloor } from './floor';
 import { measureRedisMemory, type MemoryRun } from './memory';
 import { measurePipeline, type PipelineRun } from './pipeline';
 import { measureRawConsume } from './raw-consume';
@@ -60,12 +62,17 @@ async function main(): Promise<void> {
     const config = defaultConfig({ kafka: { brokers: kafka.brokers, maxWaitTimeInMs: 100 } });
 
     const raw: number[] = [];
+    const floorConsume: number[] = [];
     const pipeline: PipelineRun[] = [];
     const replay: number[] = [];
+    const floorReplay: number[] = [];
     load.consume = loadAverage();
     for (let r = 0; r < reps; r++) {
       progress(`raw consume ${r + 1}/${reps}`);
       raw.push(await measureRawConsume(config, TOPIC, n, timeoutMs));
+      progress(`floor consume ${r + 1}/${reps}`);
+      const floor = defaultFloor();
+      floorConsume.push(await measureRawConsume(config, TOPIC, n, timeoutMs, (v) => floor.add(v)));
       progress(`pipeline ${r + 1}/${reps}`);
       pipeline.push(await measurePipeline({ brokers: kafka.brokers, redisUrl: redis.url, redis: client, topic: TOPIC, n, timeoutMs, pollMs: n >= 200_000 ? 200 : 50, cpuProfileDir: values.profile }));
     }
@@ -76,6 +83,10 @@ async function main(): Promise<void> {
       const run = await measureReplay(data.ndjsonFile, values.profile);
       replay.push(run.eventsPerSec);
       alerts = run.alerts;
+      progress(`floor replay ${r + 1}/${reps}`);
+      const floor = await measureFloor(data.ndjsonFile);
+      if (floor.events !== run.events) throw new Error(`the floor counted ${floor.events} events, replay ${run.events}`);
+      floorReplay.push(floor.eventsPerSec);
     }
     load.memory = loadAverage();
     progress('redis memory');
@@ -94,6 +105,8 @@ async function main(): Promise<void> {
       rawConsumeEventsPerSec: rawMedian,
       pipelineEventsPerSec: pipelineMedian,
       ratio: pipelineMedian / rawMedian,
+      floorConsumeEventsPerSec: median(floorConsume),
+      floorRatio: median(floorConsume) / rawMedian,
       redisRoundtripsPerEvent: med((p) => p.roundtripsPerEvent),
       redisCommandsPerEvent: med((p) => p.commandsPerEvent),
       redisServerCommandsPerEvent: med((p) => p.serverCommandsPerEvent),
@@ -102,13 +115,14 @@ async function main(): Promise<void> {
       redisCommandMix: [...pipeline].sort((a, b) => a.eventsPerSec - b.eventsPerSec)[Math.floor(pipeline.length / 2)].commandMix,
       replayEventsPerSec: median(replay),
       replayAlerts: alerts,
+      floorReplayEventsPerSec: median(floorReplay),
       checkPerSec: check.checkPerSec,
       checkP99Ms: check.checkP99Ms,
       rssMb: med((p) => p.rssMb),
       redisBytesPerActiveAccount: memory.bytesPerActiveAccount,
       memory,
       check,
-      runs: { rawConsumeEventsPerSec: raw, pipeline, replayEventsPerSec: replay },
+      runs: { rawConsumeEventsPerSec: raw, floorConsumeEventsPerSec: floorConsume, pipeline, replayEventsPerSec: replay, floorReplayEventsPerSec: floorReplay },
     };
     process.stdout.write(values.json ? JSON.stringify(report) + '\n' : formatReport(report));
   } finally {
