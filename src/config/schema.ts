@@ -1,4 +1,4 @@
-import { ATTRIBUTE_LINK_TYPES } from '../events/request-event';
+import { ATTRIBUTE_LINK_TYPES, LINK_TYPES } from '../events/request-event';
 
 /**
  * Every setting, listed once, with its default and meaning. config/default.json may override any
@@ -61,8 +61,8 @@ export const configSchema = {
         flushIntervalMs: { type: 'integer', minimum: 1, default: 500, description: '... or after this long' },
         idlePartitionMs: { type: 'integer', minimum: 0, default: 10000, description: 'the overall watermark waits this long (wall clock) for an assigned partition that has shown no event yet, then leaves it out' },
         linkTypes: {
-          type: 'array', uniqueItems: true, default: ['ip_prefix', 'asn', 'payment', 'prompt_template', 'user_agent', 'org', 'behavior'],
-          items: { enum: ['ip_prefix', 'asn', 'payment', 'prompt_template', 'user_agent', 'org', 'behavior'] },
+          type: 'array', uniqueItems: true, default: [...LINK_TYPES],
+          items: { enum: [...LINK_TYPES] },
         },
         valueCap: {
           type: 'object', additionalProperties: false, default: {},
@@ -169,8 +169,8 @@ export const configSchema = {
         severities: { type: 'array', uniqueItems: true, minItems: 1, items: { enum: ['warning', 'critical'] }, default: ['critical'], description: 'alert severities that limit their accounts' },
         minScore: { type: 'number', minimum: 0, maximum: 1, default: 0.8, description: 'alerts scoring below this never limit' },
         linkTypes: {
-          type: 'array', uniqueItems: true, default: ['ip_prefix', 'asn', 'payment', 'prompt_template', 'user_agent', 'org', 'behavior'],
-          items: { enum: ['ip_prefix', 'asn', 'payment', 'prompt_template', 'user_agent', 'org', 'behavior'] },
+          type: 'array', uniqueItems: true, default: [...LINK_TYPES],
+          items: { enum: [...LINK_TYPES] },
           description: 'primary link types of alerts that limit',
         },
         limitRpm: { type: 'integer', minimum: 1, default: 60, description: 'requests per minute allowed to a limited account (first level)' },
