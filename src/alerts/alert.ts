@@ -15,9 +15,9 @@ export interface AlertEvidence {
   scale: string;
   burst: {
     score: number;
-    /** requests in the window */
+    /** requests in the recent buckets: the key's, or its synchronized core's where that burst is the weaker */
     observed: number;
-    /** what the key's own EWMA baseline expected */
+    /** what the same volume's own EWMA baseline expected */
     expected: number;
     /** upper-tail probability of `observed` under the baseline */
     pValue: number;

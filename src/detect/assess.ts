@@ -2,7 +2,7 @@ import type { Config, ScaleConfig } from '../config/config';
 import type { AlertEvidence, Link, Severity } from '../alerts/alert';
 import type { BucketData, KeyRef } from '../windows/store';
 import { ROTATING_VALUE } from '../ingest/value-cap';
-import { burstDetail, correlationWithProfile, ewmaUpdate, golombRinzelChi, highValueShare, jensenShannonDivergence, meanPairwiseCorrelation, mulberry32, populationRatio, type Ewma } from './stats';
+import { burstDetail, type BurstDetail, correlationWithProfile, ewmaUpdate, golombRinzelChi, highValueShare, jensenShannonDivergence, meanPairwiseCorrelation, mulberry32, populationRatio, significantCorrelation, type Ewma } from './stats';
 import { DEFAULT_WEIGHTS, combineScore, linkRarity, type FleetSignals, severityOf, sizeScore, synchronyScore, targetingScore } from './score';
 
 /** How one candidate fleet (the accounts on one linking key) looks at one scale. */
@@ -120,6 +120,43 @@ export function populationView(population: BucketData[], cfg: Config['detector']
   return { byCap, perBucket, seen, highValueShare: highValueShare(byCap, cfg.highValueCapabilities) };
 }
 
+/** A burst test's result with the figures the evidence shows. */
+interface BurstFigures extends BurstDetail {
+  observed: number;
+  expected: number;
+  ratio: number;
+}
+
+/** the key's requests per bucket, reused across calls (assessFleet runs for every candidate each tick) */
+let volumeScratch = new Float64Array(0);
+
+/**
+ * Burst of a per-bucket volume: the recent buckets against an EWMA over the older ones, and against
+ * the population's movement. Buckets before the population's first are ones lockstep did not see
+ * (its data began later), not quiet ones: the test runs over the seen part of the window only.
+ */
+function burstOf(volume: ArrayLike<number>, population: PopulationView, recent: number): BurstFigures {
+  const n = volume.length;
+  let base: Ewma | null = null;
+  let popBase: Ewma | null = null;
+  let observed = 0;
+  let popObserved = 0;
+  for (let t = population.seen; t < n; t++) {
+    const v = volume[t];
+    const pv = population.perBucket[t];
+    if (t < n - recent) {
+      base = ewmaUpdate(base, v, BASELINE_ALPHA);
+      popBase = ewmaUpdate(popBase, pv, BASELINE_ALPHA);
+    } else {
+      observed += v;
+      popObserved += pv;
+    }
+  }
+  const expected = (base?.mean ?? 0) * recent;
+  const ratio = populationRatio(observed, expected, popObserved, (popBase?.mean ?? 0) * recent);
+  return { ...burstDetail(observed, expected, ratio, { variance: (base?.variance ?? 0) * recent }), observed, expected, ratio };
+}
+
 /**
  * Scores one key at one scale from its buckets and the population's. Pure: same input, same answer.
  * Signals (docs/detector-math.md): burst (recent volume vs the key's EWMA baseline, Poisson tail,
@@ -147,30 +184,10 @@ export function assessFleet(
   const popCap = population.byCap;
   const requests = sumCaps(byCap);
 
-  // burst: recent buckets against an EWMA over the older ones, and against the population. Buckets
-  // before the population's first are ones lockstep did not see (its data began later), not quiet
-  // ones: the test runs over the seen part of the window only.
-  const seen = population.seen;
-  const recent = Math.min(recentBuckets(scale), Math.max(1, Math.round((n - seen) / 6)));
-  let base: Ewma | null = null;
-  let popBase: Ewma | null = null;
-  let observed = 0;
-  let popObserved = 0;
-  for (let t = seen; t < n; t++) {
-    const v = buckets[t].requests;
-    const pv = population.perBucket[t];
-    if (t < n - recent) {
-      base = ewmaUpdate(base, v, BASELINE_ALPHA);
-      popBase = ewmaUpdate(popBase, pv, BASELINE_ALPHA);
-    } else {
-      observed += v;
-      popObserved += pv;
-    }
-  }
-  const expected = (base?.mean ?? 0) * recent;
-  const popExpected = (popBase?.mean ?? 0) * recent;
-  const ratio = populationRatio(observed, expected, popObserved, popExpected);
-  const burst = burstDetail(observed, expected, ratio, { variance: (base?.variance ?? 0) * recent });
+  const recent = Math.min(recentBuckets(scale), Math.max(1, Math.round((n - population.seen) / 6)));
+  const keyVolume = volumeScratch.length === n ? volumeScratch : (volumeScratch = new Float64Array(n));
+  for (let t = 0; t < n; t++) keyVolume[t] = buckets[t].requests;
+  const keyBurst = burstOf(keyVolume, population, recent);
 
   // targeting
   const js = jensenShannonDivergence(byCap, popCap);
@@ -179,7 +196,7 @@ export function assessFleet(
   const targeting = targetingScore(js, hv, popHv);
   const weights = weightsFor(key.type);
   // the best this key could score with perfect synchrony, size and freshness: most keys stop here
-  const bestCase = combineScore({ burst: burst.score, synchrony: 1, targeting, size: 1, linkRarity: common ? linkRarity(Math.max(cfg.minFleetSize, widest), Number.POSITIVE_INFINITY) : 1 }, weights);
+  const bestCase = combineScore({ burst: keyBurst.score, synchrony: 1, targeting, size: 1, linkRarity: common ? linkRarity(Math.max(cfg.minFleetSize, widest), Number.POSITIVE_INFINITY) : 1 }, weights);
   if (bestCase < cfg.thresholds.warning) return null;
 
   // the key's active span (a key that appeared an hour ago is not "in sync" for the 23 empty hours
@@ -212,7 +229,7 @@ export function assessFleet(
   let synchrony = 0;
   let sampledMembers = 0;
   let core: Map<string, number> | null = null;
-  const bound = combineScore({ burst: burst.score, synchrony: 1, targeting, size: sizeScore(members.size, 1, cfg.minFleetSize), linkRarity: rarity }, weights);
+  const bound = combineScore({ burst: keyBurst.score, synchrony: 1, targeting, size: sizeScore(members.size, 1, cfg.minFleetSize), linkRarity: rarity }, weights);
   if (span >= MIN_SYNCHRONY_BUCKETS && bound * freshnessFactor(1, cfg) >= cfg.thresholds.warning) {
     const ranked = [...members.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
     const noActivity = new Array<number>(span).fill(0);
@@ -229,13 +246,16 @@ export function assessFleet(
       const all = ranked.map(([a]) => rowOf(a));
       const r = correlationWithProfile(all, profile);
       // a member seen in a bucket or two correlates with any profile by chance: it must be about as
-      // active as the fleet's typical member to count as moving with it
+      // active as the fleet's typical member to count as moving with it. Over a short span (a key a
+      // few hours old at the hour scale) a steady member's daily trend correlates with a young
+      // fleet's step as well: the correlation must be one chance seldom gives over that span
       const activeBuckets = all.map((row) => row.reduce((k, v) => k + (v > 0 ? 1 : 0), 0));
       const typical = [...activeBuckets.slice(0, matrix.length)].sort((x, y) => x - y)[Math.floor(matrix.length / 2)];
       const minActive = Math.max(MIN_CORE_ACTIVE_BUCKETS, Math.ceil(typical / 2));
+      const minCorrelation = Math.max(cfg.coreCorrelation, significantCorrelation(span));
       const kept = new Map<string, number>();
       ranked.forEach(([a, c], i) => {
-        if (r[i] >= cfg.coreCorrelation && activeBuckets[i] >= minActive) kept.set(a, c);
+        if (r[i] >= minCorrelation && activeBuckets[i] >= minActive) kept.set(a, c);
       });
       // On a value unrelated accounts share (a /24, an ASN, an SDK) or a behaviour band, the key is
       // judged on its synchronized core alone: a small core is no fleet, and must not fall back to
@@ -246,6 +266,19 @@ export function assessFleet(
   }
   const fleet = core ?? members;
   if (fleet.size < cfg.minFleetSize) return null;
+  // the burst an alert names is its fleet's: where the core is part of the key, the key's burst may
+  // be other members' (a fleet too new to be in the core at this scale, beside steady bystanders
+  // that follow its profile), so the core's own volume is tested too and the weaker burst counts
+  let burst = keyBurst;
+  if (core !== null && core.size < members.size) {
+    const coreVolume = new Float64Array(n);
+    for (const a of core.keys()) {
+      const row = rows.get(a);
+      if (row !== undefined) for (let t = 0; t < span; t++) coreVolume[firstActive + t] += row[t];
+    }
+    const coreBurst = burstOf(coreVolume, population, recent);
+    if (coreBurst.score < keyBurst.score) burst = coreBurst;
+  }
   let youngCount = 0;
   for (const a of fleet.keys()) if (young.has(a)) youngCount++;
   const youngShare = youngCount / fleet.size;
@@ -262,7 +295,7 @@ export function assessFleet(
   const windowEnd = buckets[n - 1].start + scale.bucketMs;
   const evidence: AlertEvidence = {
     scale: scale.name,
-    burst: { score: round(burst.score), observed, expected: round(expected), pValue: burst.pValue, populationRatio: round(ratio) },
+    burst: { score: round(burst.score), observed: burst.observed, expected: round(burst.expected), pValue: burst.pValue, populationRatio: round(burst.ratio) },
     synchrony: { score: round(synchrony), chi: round(chi), meanPairwiseCorrelation: round(corr), sampledMembers },
     targeting: { score: round(targeting), jsDivergence: round(js), highValueShare: round(hv), populationHighValueShare: round(popHv) },
     size: { score: round(size), accounts: fleet.size, youngAccounts: youngCount, youngShare: round(youngShare), requests },
@@ -301,13 +334,33 @@ export function reasonOf(key: KeyRef, e: AlertEvidence, targeted: string[]): str
   return `${e.size.accounts} accounts sharing ${key.type} ${key.value}${young} over ${e.scale} buckets: ${strong.length ? strong.join('; ') : 'no strong signal'}`;
 }
 
+/** Share of the smaller fleet that two scales' fleets must have in common to be judged as one. */
+const SAME_FLEET_OVERLAP = 0.5;
+
+/** Whether two scales' assessments of a key name mostly the same accounts (a fleet's hour-scale members include its minute-scale ones). */
+function sameFleet(a: FleetAssessment, b: FleetAssessment): boolean {
+  const [small, large] = a.members.size <= b.members.size ? [a.members, b.members] : [b.members, a.members];
+  let common = 0;
+  for (const account of small.keys()) if (large.has(account)) common++;
+  return common >= SAME_FLEET_OVERLAP * small.size;
+}
+
 /**
  * One key judged across its scales: each signal at the scale where it is strongest (a fleet that
  * appeared today bursts at the hour scale while its members move together minute by minute), the
- * members and the figures of the scale that shows the synchronized core. Returns the single
- * assessment unchanged when there is one.
+ * members and the figures of the scale that shows the synchronized core. Signals are combined only
+ * across scales whose fleets are mostly the same accounts: on a key shared by a fleet and steady
+ * bystanders, one scale's core may be the bystanders, and the fleet's burst must not be lent to
+ * them. Where scales disagree, each group of agreeing scales is judged apart and the highest score
+ * counts. Returns the single assessment unchanged when there is one.
  */
 export function combineScales(key: KeyRef, byScale: FleetAssessment[], cfg: Config['detector']): FleetAssessment {
+  const groups = byScale.map((a) => byScale.filter((b) => b === a || sameFleet(a, b)));
+  if (groups.every((g) => g.length === byScale.length)) return combineAgreeingScales(key, byScale, cfg);
+  return groups.map((g) => combineAgreeingScales(key, g, cfg)).reduce((a, b) => (b.score > a.score ? b : a));
+}
+
+function combineAgreeingScales(key: KeyRef, byScale: FleetAssessment[], cfg: Config['detector']): FleetAssessment {
   if (byScale.length === 1) return byScale[0];
   const best = <K extends 'burst' | 'synchrony' | 'targeting' | 'size'>(k: K): FleetAssessment =>
     byScale.reduce((a, b) => (b.evidence[k].score > a.evidence[k].score ? b : a));

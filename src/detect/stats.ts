@@ -348,6 +348,18 @@ export function highValueShare(byCap: Readonly<Record<string, number>>, highValu
   return high / all;
 }
 
+/** One-sided 1% point of the standard normal. */
+const Z_ONE_PERCENT = 2.326;
+
+/**
+ * The least Pearson correlation over `n` buckets that chance alone exceeds less than 1% of the time
+ * (Fisher: atanh(r)·√(n − 3) is about standard normal when there is no correlation). Over a few
+ * buckets any trend correlates well with any other: 0.87 is needed over 6, 0.47 over 24, 0.30 over 60.
+ */
+export function significantCorrelation(n: number): number {
+  return n <= 3 ? 1 : Math.tanh(Z_ONE_PERCENT / Math.sqrt(n - 3));
+}
+
 /**
  * Pearson correlation of each row with a profile (e.g. the fleet's mean activity): who moves with
  * the fleet. Rows or a profile without variance correlate 0.

@@ -1,7 +1,7 @@
 import { defaultConfig } from '../../src/config/config';
-import { assessFleet, commonlyShared, populationView, windowBuckets, type PopulationView } from '../../src/detect/assess';
+import { assessFleet, combineScales, commonlyShared, populationView, windowBuckets, type FleetAssessment, type PopulationView } from '../../src/detect/assess';
 import { ROTATING_VALUE } from '../../src/ingest/value-cap';
-import type { BucketData } from '../../src/windows/store';
+import type { BucketData, KeyRef } from '../../src/windows/store';
 import { mulberry32 } from '../../src/detect/stats';
 
 const cfg = defaultConfig();
@@ -110,4 +110,81 @@ describe('assessFleet', () => {
   it('reads complete buckets only, ending before the watermark', () => {
     expect(windowBuckets(scale, 3_600_000 + 30_000)).toEqual({ first: 3_600_000 - 60 * 60_000, last: 3_600_000 - 60_000 });
   });
+  it('does not name steady bystanders as the core of a fleet too new for the hour scale', () => {
+    // device-apps at a value share of 8 (docs/resilience.md): apps that rotate every request meet a
+    // rotating fleet on "(rotating)". Four hours of data; the fleet (one hour old) is too new for
+    // the hour scale's core, and the apps' own rows (read from that run) rise with the day, as
+    // the fleet's step does. Neither the fleet's burst nor a chance correlation over four buckets
+    // may make the apps a fleet.
+    const hour = cfg.windows.scales[1]; // 1h x 24
+    const n = hour.buckets;
+    const appRows = [[44, 31, 35, 43], [29, 31, 37, 44], [35, 32, 34, 40], [34, 34, 30, 42], [28, 28, 33, 35]];
+    const rng = mulberry32(3);
+    const apps = ids('app', 22).map((a, i) => [a, appRows[i % appRows.length].map((v) => v + Math.floor(rng() * 3))] as const);
+    const fleet = ids('f', 30);
+    const buckets = Array.from({ length: n }, (_, t) => {
+      const members: [string, number][] = [];
+      let coding = 0;
+      const k = t - (n - 4);
+      if (k >= 0) for (const [a, row] of apps) (members.push([a, row[k]]), (coding += row[k]));
+      if (t === n - 1) for (const f of fleet) (members.push([f, 112]), (coding += 112));
+      return bucket(t * 3_600_000, coding > 0 ? { coding } : {}, members, t === n - 1 ? fleet : []);
+    });
+    const pop = populationView(
+      Array.from({ length: n }, (_, t) => bucket(t * 3_600_000, t < n - 4 ? {} : { coding: t === n - 1 ? 18_000 : 9_000, chat: 7_500 })),
+      cfg.detector,
+    );
+    const a = assessFleet({ type: 'asn', value: ROTATING_VALUE }, hour, buckets, pop, cfg.detector, none);
+    const named = a === null ? [] : [...a.members.keys()];
+    expect(named.filter((m) => m.startsWith('app'))).toEqual([]);
+  });
 });
+
+/** An assessment with the given members and signal scores (what combineScales reads). */
+function assessment(scaleName: string, members: string[], s: { burst: number; synchrony: number; targeting: number; size: number }, score: number): FleetAssessment {
+  return {
+    link: { type: 'asn', value: ROTATING_VALUE },
+    scale: scaleName,
+    score,
+    severity: score >= cfg.detector.thresholds.warning ? 'warning' : null,
+    members: new Map(members.map((m) => [m, 10])),
+    core: true,
+    capabilityShare: { coding: 1 },
+    targetedCapabilities: ['coding'],
+    windowStart: 0,
+    windowEnd: 3_600_000,
+    evidence: {
+      scale: scaleName,
+      burst: { score: s.burst, observed: 100, expected: 10, pValue: 1e-9, populationRatio: 3 },
+      synchrony: { score: s.synchrony, chi: s.synchrony, meanPairwiseCorrelation: 0.5, sampledMembers: members.length },
+      targeting: { score: s.targeting, jsDivergence: 0.2, highValueShare: 1, populationHighValueShare: 0.5 },
+      size: { score: s.size, accounts: members.length, youngAccounts: 0, youngShare: 0, requests: 100 },
+      linkRarity: 1,
+      reason: '',
+    },
+  };
+}
+
+describe('combineScales', () => {
+  const key: KeyRef = { type: 'asn', value: ROTATING_VALUE };
+  const fleet = ids('f', 30);
+  // the minute scale's core is the fleet, bursting; the hour scale's is other accounts, in step with the day
+  const minute = assessment('1m', fleet, { burst: 0.9, synchrony: 0.2, targeting: 0.6, size: 0.9 }, 0.5);
+  const bystanders = assessment('1h', ids('app', 22), { burst: 0, synchrony: 0.8, targeting: 0.6, size: 0.8 }, 0.45);
+
+  it("combines the scales' strongest signals when they name the same fleet", () => {
+    const hourOfFleet = assessment('1h', [...fleet, ...ids('churned', 10)], { burst: 0, synchrony: 0.8, targeting: 0.6, size: 0.8 }, 0.45);
+    const c = combineScales(key, [minute, hourOfFleet], cfg.detector);
+    expect(c.evidence.burst.score).toBe(0.9);
+    expect(c.evidence.synchrony.score).toBe(0.8);
+    expect(c.score).toBeGreaterThan(minute.score);
+  });
+
+  it("does not lend one scale's burst to another scale's different accounts", () => {
+    const c = combineScales(key, [minute, bystanders], cfg.detector);
+    // judged apart, the fleet's own scale scores higher: it is the one reported, unchanged
+    expect(c).toBe(minute);
+    expect(combineScales(key, [bystanders, minute], cfg.detector)).toBe(minute);
+  });
+});
+

@@ -2,6 +2,7 @@ import { LockstepError } from '../../src/errors';
 import {
   burstDetail,
   burstScore,
+  correlationWithProfile,
   ewmaUpdate,
   golombRinzelChi,
   highValueShare,
@@ -10,6 +11,7 @@ import {
   meanPairwiseCorrelation,
   mulberry32,
   poissonUpperTail,
+  significantCorrelation,
   populationRatio,
 } from '../../src/detect/stats';
 
@@ -241,5 +243,26 @@ describe('mulberry32', () => {
     expect(Math.max(...xs)).toBeLessThan(1);
     // mean of U(0,1) is 0.5 with sd 1/sqrt(12·10000) ≈ 0.0029
     expect(Math.abs(xs.reduce((s, x) => s + x, 0) / xs.length - 0.5)).toBeLessThan(0.015);
+  });
+});
+
+describe('significantCorrelation', () => {
+  it('is what chance alone exceeds about 1% of the time, over few buckets and many', () => {
+    const rng = mulberry32(11);
+    for (const buckets of [5, 6, 12, 24, 60]) {
+      const threshold = significantCorrelation(buckets);
+      const profile = Array.from({ length: buckets }, () => rng());
+      const rows = Array.from({ length: 4000 }, () => Array.from({ length: buckets }, () => rng()));
+      const exceeding = correlationWithProfile(rows, profile).filter((r) => r >= threshold).length / rows.length;
+      expect(exceeding).toBeGreaterThan(0.002);
+      expect(exceeding).toBeLessThan(0.025);
+    }
+  });
+
+  it('asks more of a short span than of a long one, and cannot be met over three buckets', () => {
+    expect(significantCorrelation(3)).toBe(1);
+    expect(significantCorrelation(6)).toBeCloseTo(0.87, 2);
+    expect(significantCorrelation(24)).toBeCloseTo(0.47, 2);
+    expect(significantCorrelation(60)).toBeCloseTo(0.3, 2);
   });
 });
