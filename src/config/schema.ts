@@ -1,4 +1,11 @@
-import { ATTRIBUTE_LINK_TYPES, LINK_TYPES } from '../events/request-event';
+import { ATTRIBUTE_LINK_TYPES, LINK_TYPES, type LinkType } from '../events/request-event';
+
+/**
+ * Link types an honest account seldom changes more than a few times an hour, and their smaller share
+ * of values: accounts that rotate them on every request meet on "(rotating)" within their first burst
+ * (docs/resilience.md has what it finds and what it costs).
+ */
+const SMALL_VALUE_SHARES: Partial<Record<LinkType, number>> = { ip_prefix: 8, asn: 8, user_agent: 8 };
 
 /**
  * Every setting, listed once, with its default and meaning. config/default.json may override any
@@ -72,7 +79,14 @@ export const configSchema = {
             maxValuesByType: {
               type: 'object', additionalProperties: false, default: {},
               description: 'maxValues for one link type (a type not named takes maxValues): lower, accounts that rotate the value on every request meet on "(rotating)" sooner, but so do more honest ones (docs/resilience.md)',
-              properties: Object.fromEntries(ATTRIBUTE_LINK_TYPES.map((t) => [t, { type: 'integer', minimum: 1, description: `maxValues for ${t} values (default: maxValues)` }])),
+              properties: Object.fromEntries(
+                ATTRIBUTE_LINK_TYPES.map((t) => [
+                  t,
+                  SMALL_VALUE_SHARES[t] === undefined
+                    ? { type: 'integer', minimum: 1, description: `maxValues for ${t} values (default: maxValues)` }
+                    : { type: 'integer', minimum: 1, default: SMALL_VALUE_SHARES[t], description: `maxValues for ${t} values: an honest account seldom changes one more than a few times an hour` },
+                ]),
+              ),
             },
             maxAccounts: { type: 'integer', minimum: 1, default: 500000, description: 'accounts whose values are tracked per process: those active in the current period, at most this many (oldest evicted; an evicted account may add its share again)' },
           },

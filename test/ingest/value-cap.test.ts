@@ -39,9 +39,10 @@ describe('AccountValueCap', () => {
     expect(['t1', 't2', 't3', 't4'].map((t) => cap.admit('prompt_template', t))).toEqual(['t1', 't2', 't3', ROTATING_VALUE]);
   });
 
-  it('by default keeps 32 values of every type an hour; a type named in maxValuesByType keeps its own', () => {
-    expect(valueShares(defaultConfig().ingest.valueCap)).toEqual({ ip_prefix: 32, asn: 32, user_agent: 32, payment: 32, prompt_template: 32, org: 32 });
-    expect(valueShares(defaultConfig({ ingest: { valueCap: { maxValues: 20, maxValuesByType: { asn: 16, ip_prefix: 8 } } } }).ingest.valueCap)).toEqual({ ip_prefix: 8, asn: 16, user_agent: 20, payment: 20, prompt_template: 20, org: 20 });
+  it('by default keeps 8 network addresses, ASNs and client strings an hour and 32 of the others; a type named in maxValuesByType keeps its own', () => {
+    expect(valueShares(defaultConfig().ingest.valueCap)).toEqual({ ip_prefix: 8, asn: 8, user_agent: 8, payment: 32, prompt_template: 32, org: 32 });
+    // naming one type keeps the other types' defaults
+    expect(valueShares(defaultConfig({ ingest: { valueCap: { maxValues: 20, maxValuesByType: { asn: 16, prompt_template: 4 } } } }).ingest.valueCap)).toEqual({ ip_prefix: 8, asn: 16, user_agent: 8, payment: 20, prompt_template: 4, org: 20 });
   });
 
   it('counts each type apart, and each account apart', () => {

@@ -6,7 +6,7 @@ import { replayAndEvaluate } from './replay-eval';
  * The suite's `per-request-rotation` and `device-apps` scenarios, cut to three hours and a smaller
  * population for CI:
  * a fleet whose every request comes from a new /24 with a new browser string and template is found
- * on the "(rotating)" keys the per-account value cap makes, within 15 minutes, and neither the service
+ * on the "(rotating)" keys the per-account value cap makes, within 10 minutes (15 beside the apps), and neither the service
  * accounts whose templates are new on every request nor the apps whose requests come from their
  * users' devices (on the same keys) are alerted.
  */
@@ -29,8 +29,9 @@ describe('scenario: per-request rotation (CI)', () => {
     expect(report.campaignRecall).toBe(1);
     expect(report.accountPrecision).toBeGreaterThanOrEqual(0.95);
     expect(report.accountRecall).toBeGreaterThanOrEqual(0.9);
-    // found once its accounts pass their 32 values of the hour, in their second burst
-    expect(report.timeToDetectP90Ms).toBeLessThanOrEqual(15 * 60_000);
+    // found once its accounts pass their 8 /24s, ASNs and browser strings of the hour (the default
+    // shares of those types), in their first burst; with 32, only in their second (15 minutes)
+    expect(report.timeToDetectP90Ms).toBeLessThanOrEqual(10 * 60_000);
     expect(report.falseAlertsPerDay).toBe(0);
     expect(report.perConfounder.every((c) => c.alerts === 0)).toBe(true);
     const firing = alerts.filter((a) => a.status === 'firing');
