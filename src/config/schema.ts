@@ -78,7 +78,7 @@ export const configSchema = {
             maxValues: { type: 'integer', minimum: 1, default: 32, description: 'distinct values of one attribute link type (ip_prefix, asn, payment, prompt_template, user_agent, org) an account adds per bucket of the longest scale; later new ones count under the value "(rotating)"' },
             maxValuesByType: {
               type: 'object', additionalProperties: false, default: {},
-              description: 'maxValues for one link type (a type not named takes maxValues): lower, accounts that rotate the value on every request meet on "(rotating)" sooner, but so do more honest ones (docs/resilience.md)',
+              description: 'maxValues for one link type (ip_prefix, asn and user_agent default to 8, the others to maxValues): lower, accounts that rotate the value on every request meet on "(rotating)" sooner, but so do more honest ones (docs/resilience.md)',
               properties: Object.fromEntries(
                 ATTRIBUTE_LINK_TYPES.map((t) => [
                   t,
