@@ -28,8 +28,9 @@ export interface BenchReport {
   rssMb: number;
   redisBytesPerActiveAccount: number;
   memory: MemoryRun;
+  /** the check run at the median (the upper one for an even count) of the runs' worst paced p99: its scenarios */
   check: CheckResult;
-  runs: { rawConsumeEventsPerSec: number[]; floorConsumeEventsPerSec: number[]; pipeline: PipelineRun[]; replayEventsPerSec: number[]; floorReplayEventsPerSec: number[] };
+  runs: { rawConsumeEventsPerSec: number[]; floorConsumeEventsPerSec: number[]; pipeline: PipelineRun[]; replayEventsPerSec: number[]; floorReplayEventsPerSec: number[]; check: CheckResult[] };
 }
 
 export function median(xs: readonly number[]): number {

@@ -92,8 +92,13 @@ async function main(): Promise<void> {
     progress('redis memory');
     const memory: MemoryRun = await measureRedisMemory(data.ndjsonFile, redis.url, client);
     load.check = loadAverage();
-    progress('gateway check');
-    const check: CheckResult = await measureCheck(checkSeconds);
+    const checks: CheckResult[] = [];
+    for (let r = 0; r < reps; r++) {
+      progress(`gateway check ${r + 1}/${reps}`);
+      checks.push(await measureCheck(checkSeconds));
+    }
+    // its scenarios as the run whose p99 is the median's: one run's figures, not a mix of several
+    const check = [...checks].sort((a, b) => a.checkP99Ms - b.checkP99Ms)[Math.floor(checks.length / 2)];
     load.end = loadAverage();
 
     const med = (f: (p: PipelineRun) => number): number => median(pipeline.map(f));
@@ -116,13 +121,13 @@ async function main(): Promise<void> {
       replayEventsPerSec: median(replay),
       replayAlerts: alerts,
       floorReplayEventsPerSec: median(floorReplay),
-      checkPerSec: check.checkPerSec,
-      checkP99Ms: check.checkP99Ms,
+      checkPerSec: median(checks.map((c) => c.checkPerSec)),
+      checkP99Ms: median(checks.map((c) => c.checkP99Ms)),
       rssMb: med((p) => p.rssMb),
       redisBytesPerActiveAccount: memory.bytesPerActiveAccount,
       memory,
       check,
-      runs: { rawConsumeEventsPerSec: raw, floorConsumeEventsPerSec: floorConsume, pipeline, replayEventsPerSec: replay, floorReplayEventsPerSec: floorReplay },
+      runs: { rawConsumeEventsPerSec: raw, floorConsumeEventsPerSec: floorConsume, pipeline, replayEventsPerSec: replay, floorReplayEventsPerSec: floorReplay, check: checks },
     };
     process.stdout.write(values.json ? JSON.stringify(report) + '\n' : formatReport(report));
   } finally {

@@ -57,7 +57,7 @@ describe('bench smoke', () => {
     expect(memory.events).toBeLessThanOrEqual(20000);
     // one run of each measurement
     const runs = report.runs as Record<string, unknown[]>;
-    for (const figure of ['rawConsumeEventsPerSec', 'floorConsumeEventsPerSec', 'pipeline', 'replayEventsPerSec', 'floorReplayEventsPerSec']) expect(runs[figure]).toHaveLength(1);
+    for (const figure of ['rawConsumeEventsPerSec', 'floorConsumeEventsPerSec', 'pipeline', 'replayEventsPerSec', 'floorReplayEventsPerSec', 'check']) expect(runs[figure]).toHaveLength(1);
     expect(Object.keys(report.redisCommandMix as Json)).toContain('evalsha');
   });
 });
