@@ -127,9 +127,6 @@ interface BurstFigures extends BurstDetail {
   ratio: number;
 }
 
-/** the key's requests per bucket, reused across calls (assessFleet runs for every candidate each tick) */
-let volumeScratch = new Float64Array(0);
-
 /**
  * Burst of a per-bucket volume: the recent buckets against an EWMA over the older ones, and against
  * the population's movement. Buckets before the population's first are ones lockstep did not see
@@ -185,9 +182,7 @@ export function assessFleet(
   const requests = sumCaps(byCap);
 
   const recent = Math.min(recentBuckets(scale), Math.max(1, Math.round((n - population.seen) / 6)));
-  const keyVolume = volumeScratch.length === n ? volumeScratch : (volumeScratch = new Float64Array(n));
-  for (let t = 0; t < n; t++) keyVolume[t] = buckets[t].requests;
-  const keyBurst = burstOf(keyVolume, population, recent);
+  const keyBurst = burstOf(buckets.map((b) => b.requests), population, recent);
 
   // targeting
   const js = jensenShannonDivergence(byCap, popCap);
