@@ -169,8 +169,14 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
   it('judges no tick before a dead member\'s partitions have their data, then judges them all', async () => {
     await redis.flushAll();
     const topic = 'fo.requests';
-    // a session timeout long enough to look at the window before the group notices the death
-    const env = serviceEnv(kafka, redis, { KAFKA_GROUP_ID: 'lockstep-member-death', INPUT_TOPIC: topic, KAFKA_SESSION_TIMEOUT_MS: '20000' });
+    // a session timeout long enough to look at the window before the group notices the death, and a
+    // stall allowance (detector.partitionStallMs) that cannot run out first: the dead member's
+    // partitions stopped moving when it read the first part, and on a slow machine the wait below
+    // plus the rebalance (a session timeout to notice the death, about another to rejoin) outlasted
+    // the default 60 s, so the holder left them out and judged on: the stall rule, not the rule here
+    const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-md-')), 'config.json');
+    fs.writeFileSync(cfg, JSON.stringify({ detector: { partitionStallMs: 600_000 } }));
+    const env = serviceEnv(kafka, redis, { KAFKA_GROUP_ID: 'lockstep-member-death', INPUT_TOPIC: topic, KAFKA_SESSION_TIMEOUT_MS: '30000', LOCKSTEP_CONFIG: cfg });
     const [a, b] = await twoInstancesOnFirstPart(env, topic);
     const procs: LockstepProcess[] = [a, b];
     try {

@@ -15,6 +15,8 @@ import { committedTotal, expectSameCounts, ingestEnv, makeStream, populationTota
 const TOPIC = 'llm.requests';
 const GROUP = 'lockstep-scale';
 const CHUNK = 1_500;
+/** while a joining instance is waited for: events keep arriving, and the stream lasts until it has a share */
+const TRICKLE = 100;
 const PACE_MS = 350;
 
 describe('several instances in one consumer group', () => {
@@ -33,10 +35,15 @@ describe('several instances in one consumer group', () => {
   it('2 then 3 instances; one joins, one leaves (SIGTERM), one crashes (SIGKILL): counters stay exact', async () => {
     const env = ingestEnv(kafka, redis, { KAFKA_GROUP_ID: GROUP, FLUSH_MAX_EVENTS: '2000' });
     const running: LockstepProcess[] = [];
-    // events arrive throughout: every membership change happens with work in flight
+    // events arrive throughout: every membership change happens with work in flight. While the third
+    // instance joins they arrive slowly: at full pace a slow machine's rebalance outlasted the
+    // stream, the first two had read it all, and the third had nothing left to take a share of
+    let trickle = false;
     const producing = (async () => {
-      for (let i = 0; i < stream.messages.length; i += CHUNK) {
-        await produce(kafka.brokers, TOPIC, stream.messages.slice(i, i + CHUNK));
+      for (let i = 0; i < stream.messages.length; ) {
+        const n = trickle ? TRICKLE : CHUNK;
+        await produce(kafka.brokers, TOPIC, stream.messages.slice(i, i + n));
+        i += n;
         await sleep(PACE_MS);
       }
     })();
@@ -47,9 +54,12 @@ describe('several instances in one consumer group', () => {
       running.push(a, b);
       await waitFor(async () => (await counted()) >= 6_000, { timeoutMs: 60_000, intervalMs: 100, what: 'first events with two instances' });
 
+      trickle = true;
       const c = await startLockstep(env);
       running.push(c);
-      await waitFor(async () => (await counted()) >= 16_000 && (await ok(c)) > 0, { timeoutMs: 60_000, intervalMs: 100, what: 'the third instance to take a share' });
+      await waitFor(async () => (await ok(c)) > 0, { timeoutMs: 60_000, intervalMs: 100, what: 'the third instance to take a share' });
+      trickle = false;
+      await waitFor(async () => (await counted()) >= 16_000, { timeoutMs: 60_000, intervalMs: 100, what: 'progress with three instances' });
 
       const countedByB = await ok(b);
       await b.stop();
