@@ -59,7 +59,9 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
     const a = await startLockstep(env);
     const b = await startLockstep(env);
     const total = async (): Promise<number> => (await a.metric('lockstep_events_total{result="ok"}')) + (await b.metric('lockstep_events_total{result="ok"}'));
-    await waitFor(async () => (await total()) >= first.length, { timeoutMs: 60_000, intervalMs: 500, what: 'the first two hours ingested' });
+    // long enough for a consumer that the mock's SyncGroup refused during the start-up rebalance: its
+    // replacement joins beside its old member, whose partitions wait out that member's session
+    await waitFor(async () => (await total()) >= first.length, { timeoutMs: 120_000, intervalMs: 500, what: 'the first two hours ingested' });
     return [a, b];
   }
 
@@ -176,7 +178,7 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
     // the default 60 s, so the holder left them out and judged on: the stall rule, not the rule here
     const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-md-')), 'config.json');
     fs.writeFileSync(cfg, JSON.stringify({ detector: { partitionStallMs: 600_000 } }));
-    const env = serviceEnv(kafka, redis, { KAFKA_GROUP_ID: 'lockstep-member-death', INPUT_TOPIC: topic, KAFKA_SESSION_TIMEOUT_MS: '30000', LOCKSTEP_CONFIG: cfg });
+    const env = serviceEnv(kafka, redis, { KAFKA_GROUP_ID: 'lockstep-member-death', INPUT_TOPIC: topic, KAFKA_SESSION_TIMEOUT_MS: '20000', LOCKSTEP_CONFIG: cfg });
     const [a, b] = await twoInstancesOnFirstPart(env, topic);
     const procs: LockstepProcess[] = [a, b];
     try {
