@@ -2,7 +2,7 @@ import type { Config, ScaleConfig } from '../config/config';
 import type { AlertEvidence, Link, Severity } from '../alerts/alert';
 import type { BucketData, KeyRef } from '../windows/store';
 import { ROTATING_VALUE } from '../ingest/value-cap';
-import { burstDetail, type BurstDetail, correlationWithProfile, ewmaUpdate, golombRinzelChi, highValueShare, jensenShannonDivergence, meanPairwiseCorrelation, mulberry32, populationRatio, significantCorrelation, type Ewma } from './stats';
+import { burstDetail, type BurstDetail, correlationWithOthers, ewmaUpdate, golombRinzelChi, highValueShare, jensenShannonDivergence, meanPairwiseCorrelation, mulberry32, populationRatio, significantCorrelation, type Ewma } from './stats';
 import { DEFAULT_WEIGHTS, combineScore, linkRarity, type FleetSignals, severityOf, sizeScore, synchronyScore, targetingScore } from './score';
 
 /** How one candidate fleet (the accounts on one linking key) looks at one scale. */
@@ -236,10 +236,8 @@ export function assessFleet(
     sampledMembers = matrix.length;
     if (synchrony >= CORE_MIN_SYNCHRONY) {
       // the fleet is the members that move with it, not everyone who shares the key (a /24 also hosts bystanders)
-      const profile = new Float64Array(span);
-      for (let t = 0; t < span; t++) profile[t] = matrix.reduce((acc, row) => acc + row[t], 0) / matrix.length;
       const all = ranked.map(([a]) => rowOf(a));
-      const r = correlationWithProfile(all, profile);
+      const r = correlationWithOthers(all, matrix.length);
       // a member seen in a bucket or two correlates with any profile by chance: it must be about as
       // active as the fleet's typical member to count as moving with it. Over a short span (a key a
       // few hours old at the hour scale) a steady member's daily trend correlates with a young

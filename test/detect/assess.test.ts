@@ -110,6 +110,28 @@ describe('assessFleet', () => {
   it('reads complete buckets only, ending before the watermark', () => {
     expect(windowBuckets(scale, 3_600_000 + 30_000)).toEqual({ first: 3_600_000 - 60 * 60_000, last: 3_600_000 - 60_000 });
   });
+  it('does not name a heavy bystander whose own requests are a tenth of a small key\'s profile', () => {
+    // behaviour-only: a band key shared by a dozen sparse fleet members (7 requests in two or three
+    // minutes each) and one benign heavy user active in two of those minutes and three others.
+    // Against a profile that holds its own row it correlated 0.5–0.9 and was named with the fleet.
+    const patterns = [
+      [0, 0, 0, 0, 0, 3, 2, 2, 0, 0, 0, 0], [0, 0, 0, 0, 0, 2, 3, 2, 0, 0, 0, 0], [0, 0, 0, 0, 0, 2, 2, 3, 0, 0, 0, 0], [0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0], [0, 0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0], [0, 0, 0, 0, 1, 2, 2, 2, 0, 0, 0, 0], [0, 0, 0, 0, 0, 2, 2, 2, 1, 0, 0, 0],
+    ];
+    const rows: [string, number[]][] = [['bystander', [0, 0, 2, 0, 0, 6, 5, 0, 0, 3, 0, 0]], ...ids('f', 12).map((a, i): [string, number[]] => [a, patterns[i % patterns.length]])];
+    const buckets = Array.from({ length: 60 }, (_, t) => {
+      const members: [string, number][] = [];
+      for (const [a, row] of rows) if (t >= 48 && row[t - 48] > 0) members.push([a, row[t - 48]]);
+      const coding = members.reduce((k, [, c]) => k + c, 0);
+      return bucket(t * 60_000, coding > 0 ? { coding } : {}, members, members.map(([a]) => a).filter((a) => a !== 'bystander'));
+    });
+    const a = assessFleet({ type: 'behavior', value: 'b2:0b2d6232' }, scale, buckets, population(), cfg.detector, none);
+    expect(a?.severity).toBe('warning');
+    expect(a!.members.has('bystander')).toBe(false);
+    expect([...a!.members.keys()].every((m) => m.startsWith('f'))).toBe(true);
+    expect(a!.members.size).toBeGreaterThanOrEqual(8);
+  });
+
   it('does not name steady bystanders as the core of a fleet too new for the hour scale', () => {
     // device-apps at a value share of 8 (docs/resilience.md): apps that rotate every request meet a
     // rotating fleet on "(rotating)". Four hours of data; the fleet (one hour old) is too new for

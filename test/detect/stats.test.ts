@@ -2,6 +2,7 @@ import { LockstepError } from '../../src/errors';
 import {
   burstDetail,
   burstScore,
+  correlationWithOthers,
   correlationWithProfile,
   ewmaUpdate,
   golombRinzelChi,
@@ -257,6 +258,31 @@ describe('significantCorrelation', () => {
       expect(exceeding).toBeGreaterThan(0.002);
       expect(exceeding).toBeLessThan(0.025);
     }
+  });
+
+  it('correlates a sampled row with the sum of the other sampled rows, and a row outside the sample with all of them', () => {
+    const rng = mulberry32(5);
+    const rows = Array.from({ length: 7 }, () => Array.from({ length: 12 }, () => Math.floor(rng() * 4)));
+    const sum = (of: number[][]): number[] => Array.from({ length: 12 }, (_, t) => of.reduce((k, row) => k + row[t], 0));
+    const r = correlationWithOthers(rows, 5);
+    for (let i = 0; i < 5; i++) expect(r[i]).toBeCloseTo(correlationWithProfile([rows[i]], sum(rows.slice(0, 5).filter((_, j) => j !== i)))[0], 12);
+    for (let i = 5; i < 7; i++) expect(r[i]).toBeCloseTo(correlationWithProfile([rows[i]], sum(rows.slice(0, 5)))[0], 12);
+  });
+
+  it('does not let a heavy row of a small sample correlate with the profile by its own weight', () => {
+    const fleet = [
+      [0, 0, 0, 0, 0, 3, 2, 2, 0, 0, 0, 0], [0, 0, 0, 0, 0, 2, 3, 2, 0, 0, 0, 0], [0, 0, 0, 0, 0, 2, 2, 3, 0, 0, 0, 0], [0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0], [0, 0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0], [0, 0, 0, 0, 1, 2, 2, 2, 0, 0, 0, 0], [0, 0, 0, 0, 0, 2, 2, 2, 1, 0, 0, 0],
+    ];
+    const rows = [[0, 0, 3, 0, 0, 6, 4, 0, 0, 4, 0, 2], ...fleet];
+    const mean = Array.from({ length: 12 }, (_, t) => rows.reduce((k, row) => k + row[t], 0) / rows.length);
+    // with its own row in the profile the bystander passes the core's default 0.5; against the others it does not
+    expect(correlationWithProfile(rows, mean)[0]).toBeGreaterThan(0.6);
+    expect(correlationWithOthers(rows, rows.length)[0]).toBeLessThan(0.5);
+    // the fleet's own members hardly move
+    const others = correlationWithOthers(rows, rows.length).slice(1);
+    const own = correlationWithProfile(rows, mean).slice(1);
+    others.forEach((r, i) => expect(own[i] - r).toBeLessThan(0.1));
   });
 
   it('asks more of a short span than of a long one, and cannot be met over three buckets', () => {

@@ -6,7 +6,7 @@ const HOUR = 3_600_000;
  * Event time of the e2e fleet scenario. Fixed, so that every run sees the same traffic: how a
  * behaviour-only fleet's bursts fall into the fingerprint's token buckets depends on where the
  * scenario starts, and with it how much of that fleet one band key names (measured over starts
- * across a few days: from a quarter to nine tenths; docs/detector-math.md).
+ * across a few days: from none to five sixths; docs/detector-math.md).
  */
 export const FLEET_SCENARIO_END = Date.UTC(2026, 0, 15, 4, 0);
 
