@@ -8,7 +8,7 @@ import { generateEvents, labelsOf } from '../../src/sim/generate';
 import { startRedis, type RedisServer } from '../support/redis';
 import { consumeAll, produce, startKafka, type KafkaCluster } from '../support/kafka';
 import { serviceEnv } from '../support/ground-truth';
-import { startLockstep, type LockstepProcess } from '../support/lockstep';
+import { startLockstep, tails, type LockstepProcess } from '../support/lockstep';
 import { waitFor } from '../support/wait';
 import { fleetScenario } from './fleet-scenario';
 
@@ -36,7 +36,7 @@ async function evaluationSettled(p: LockstepProcess): Promise<number> {
       last = now;
       return still >= 4 && (await p.metric('lockstep_alert_sink_queue_depth{sink="kafka"}')) === 0;
     },
-    { timeoutMs: 30_000, intervalMs: 500, what: 'the evaluation to settle and its alerts to be sent' },
+    { timeoutMs: 30_000, intervalMs: 500, what: 'the evaluation to settle and its alerts to be sent', context: () => tails([p]) },
   );
   return last;
 }
@@ -61,7 +61,7 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
     const total = async (): Promise<number> => (await a.metric('lockstep_events_total{result="ok"}')) + (await b.metric('lockstep_events_total{result="ok"}'));
     // long enough for a consumer that the mock's SyncGroup refused during the start-up rebalance: its
     // replacement joins beside its old member, whose partitions wait out that member's session
-    await waitFor(async () => (await total()) >= first.length, { timeoutMs: 120_000, intervalMs: 500, what: 'the first two hours ingested' });
+    await waitFor(async () => (await total()) >= first.length, { timeoutMs: 120_000, intervalMs: 500, what: 'the first two hours ingested', context: () => tails([a, b]) });
     return [a, b];
   }
 
@@ -80,7 +80,7 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
     try {
       const alertsOf = async (p: LockstepProcess): Promise<Alert[]> => ((await (await fetch(`${p.url}/v1/alerts`)).json()) as { alerts: Alert[] }).alerts;
       // the lease holder is the instance whose detector has alerts
-      const holder = await waitFor(async () => ((await alertsOf(a)).length > 0 ? a : (await alertsOf(b)).length > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 500, what: 'alerts before the kill' });
+      const holder = await waitFor(async () => ((await alertsOf(a)).length > 0 ? a : (await alertsOf(b)).length > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 500, what: 'alerts before the kill', context: () => tails(procs) });
       const survivor = holder === a ? b : a;
       // killed once it has judged what it read and its messages left, so that no message may repeat
       // here: messages still queued at a SIGKILL are sent again by the successor (at least once),
@@ -90,11 +90,11 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
       await holder.kill();
       procs.splice(procs.indexOf(holder), 1);
       // the hand-over under test here; the session-timeout window before the group notices the death is the next test's
-      await waitFor(async () => /"assignment":\{"llm\.requests":\[0,1,2,3,4,5,6,7\]\}/.test(survivor.logs()), { timeoutMs: 30_000, what: 'the survivor to own every partition' });
+      await waitFor(async () => /"assignment":\{"llm\.requests":\[0,1,2,3,4,5,6,7\]\}/.test(survivor.logs()), { timeoutMs: 30_000, what: 'the survivor to own every partition', context: () => tails(procs) });
 
       await produceRest('llm.requests');
       const lastTs = Math.max(...events.map((e) => e.ts));
-      await waitFor(async () => (await survivor.metric('lockstep_detector_evaluated_seconds')) * 1000 >= lastTs - 5 * 60_000, { timeoutMs: 90_000, intervalMs: 500, what: 'the survivor to evaluate to the end' });
+      await waitFor(async () => (await survivor.metric('lockstep_detector_evaluated_seconds')) * 1000 >= lastTs - 5 * 60_000, { timeoutMs: 90_000, intervalMs: 500, what: 'the survivor to evaluate to the end', context: () => tails(procs) });
       await new Promise((r) => setTimeout(r, 1500));
 
       const messages = (await consumeAll(kafka.brokers, 'distill.alerts', { timeoutMs: 20_000 })).map((m) => JSON.parse(String(m.value)) as Alert);
@@ -150,7 +150,7 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
     const procs: LockstepProcess[] = [a, b];
     try {
       const alertsOf = async (p: LockstepProcess): Promise<Alert[]> => ((await (await fetch(`${p.url}/v1/alerts`)).json()) as { alerts: Alert[] }).alerts;
-      const holder = await waitFor(async () => ((await alertsOf(a)).length > 0 ? a : (await alertsOf(b)).length > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 250, what: 'alerts before the kill' });
+      const holder = await waitFor(async () => ((await alertsOf(a)).length > 0 ? a : (await alertsOf(b)).length > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 250, what: 'alerts before the kill', context: () => tails(procs) });
       const survivor = holder === a ? b : a;
       // killed with its first alerts on their way to Alertmanager (its sink waits 5 s before it retries)
       const undelivered = (await alertsOf(holder)).map((x) => x.alertId);
@@ -158,7 +158,7 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
       procs.splice(procs.indexOf(holder), 1);
       answering = true;
       // the survivor takes the lease, reads the checkpoint's outbox and sends those alerts itself
-      await waitFor(async () => undelivered.every((id) => received.some((l) => l.alert_id === id)), { timeoutMs: 30_000, intervalMs: 250, what: 'the survivor to send the dead holder\'s alerts' });
+      await waitFor(async () => undelivered.every((id) => received.some((l) => l.alert_id === id)), { timeoutMs: 30_000, intervalMs: 250, what: 'the survivor to send the dead holder\'s alerts', context: () => tails(procs) });
       expect(await survivor.metric('lockstep_alert_messages_resent_total')).toBeGreaterThan(0);
       expect(survivor.logs()).toMatch(/sending again the alert messages the previous lease holder had not seen delivered/);
     } finally {
@@ -184,13 +184,13 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
     try {
       // only the lease holder reports the event time it judged
       const evaluated = (p: LockstepProcess): Promise<number> => p.metric('lockstep_detector_evaluated_seconds');
-      const holder = await waitFor(async () => ((await evaluated(a)) > 0 ? a : (await evaluated(b)) > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 500, what: 'a lease holder' });
+      const holder = await waitFor(async () => ((await evaluated(a)) > 0 ? a : (await evaluated(b)) > 0 ? b : null), { timeoutMs: 60_000, intervalMs: 500, what: 'a lease holder', context: () => tails(procs) });
       const member = holder === a ? b : a;
       await member.kill();
       procs.splice(procs.indexOf(member), 1);
       await produceRest(topic);
       // the holder reads its own partitions far past the cut while the dead member's stay at it ...
-      await waitFor(async () => (await holder.metric('lockstep_watermark_seconds')) * 1000 >= CUT + 30 * 60_000, { timeoutMs: 15_000, intervalMs: 250, what: "the holder's own partitions past the cut" });
+      await waitFor(async () => (await holder.metric('lockstep_watermark_seconds')) * 1000 >= CUT + 30 * 60_000, { timeoutMs: 15_000, intervalMs: 250, what: "the holder's own partitions past the cut", context: () => tails(procs) });
       // ... and, once its catch-up has settled, has judged no tick beyond the data the dead member's
       // partitions have in Redis (without the wait it went on to the end of its own partitions' data)
       const last = await evaluationSettled(holder);
@@ -199,7 +199,7 @@ describe('detector across instances: lease hand-over after SIGKILL', () => {
       expect(last * 1000).toBeLessThan(CUT + 2 * 60_000);
       // once the group hands it those partitions, it judges on to the end
       const lastTs = Math.max(...events.map((e) => e.ts));
-      await waitFor(async () => (await evaluated(holder)) * 1000 >= lastTs - 5 * 60_000, { timeoutMs: 90_000, intervalMs: 500, what: 'the holder to evaluate to the end' });
+      await waitFor(async () => (await evaluated(holder)) * 1000 >= lastTs - 5 * 60_000, { timeoutMs: 90_000, intervalMs: 500, what: 'the holder to evaluate to the end', context: () => tails(procs) });
       const alerts = ((await (await fetch(`${holder.url}/v1/alerts`)).json()) as { alerts: Alert[] }).alerts;
       const alerted = new Set(alerts.flatMap((x) => x.accounts));
       for (const c of ['shared-ip', 'rotated-template']) {

@@ -1,6 +1,6 @@
 import { startRedis, type RedisServer } from '../support/redis';
 import { produce, startKafka, type KafkaCluster } from '../support/kafka';
-import { startLockstep, type LockstepProcess } from '../support/lockstep';
+import { startLockstep, tails, type LockstepProcess } from '../support/lockstep';
 import { sleep, waitFor } from '../support/wait';
 import { committedTotal, expectSameCounts, ingestEnv, makeStream, populationTotal, readAllBuckets } from '../support/ground-truth';
 
@@ -52,28 +52,28 @@ describe('several instances in one consumer group', () => {
     try {
       const [a, b] = await Promise.all([startLockstep(env), startLockstep(env)]);
       running.push(a, b);
-      await waitFor(async () => (await counted()) >= 6_000, { timeoutMs: 60_000, intervalMs: 100, what: 'first events with two instances' });
+      await waitFor(async () => (await counted()) >= 6_000, { timeoutMs: 60_000, intervalMs: 100, what: 'first events with two instances', context: () => tails(running) });
 
       trickle = true;
       const c = await startLockstep(env);
       running.push(c);
-      await waitFor(async () => (await ok(c)) > 0, { timeoutMs: 60_000, intervalMs: 100, what: 'the third instance to take a share' });
+      await waitFor(async () => (await ok(c)) > 0, { timeoutMs: 60_000, intervalMs: 100, what: 'the third instance to take a share', context: () => tails(running) });
       trickle = false;
-      await waitFor(async () => (await counted()) >= 16_000, { timeoutMs: 60_000, intervalMs: 100, what: 'progress with three instances' });
+      await waitFor(async () => (await counted()) >= 16_000, { timeoutMs: 60_000, intervalMs: 100, what: 'progress with three instances', context: () => tails(running) });
 
       const countedByB = await ok(b);
       await b.stop();
       running.splice(running.indexOf(b), 1);
       expect(b.logs()).toMatch(/shutting down/);
-      await waitFor(async () => (await counted()) >= 26_000, { timeoutMs: 60_000, intervalMs: 100, what: 'progress after the SIGTERM' });
+      await waitFor(async () => (await counted()) >= 26_000, { timeoutMs: 60_000, intervalMs: 100, what: 'progress after the SIGTERM', context: () => tails(running) });
 
       const countedByA = await ok(a);
       await a.kill();
       running.splice(running.indexOf(a), 1);
 
       await producing;
-      await waitFor(async () => (await counted()) >= stream.valid, { timeoutMs: 90_000, intervalMs: 250, what: 'the survivor to finish the stream' });
-      await waitFor(async () => (await committedTotal(kafka, GROUP, TOPIC)) === stream.messages.length, { timeoutMs: 30_000, intervalMs: 250, what: 'every offset committed' });
+      await waitFor(async () => (await counted()) >= stream.valid, { timeoutMs: 90_000, intervalMs: 250, what: 'the survivor to finish the stream', context: () => tails(running) });
+      await waitFor(async () => (await committedTotal(kafka, GROUP, TOPIC)) === stream.messages.length, { timeoutMs: 30_000, intervalMs: 250, what: 'every offset committed', context: () => tails(running) });
       await sleep(1_000);
 
       expect(countedByA).toBeGreaterThan(0);

@@ -37,6 +37,10 @@ describe('ports and waiting', () => {
     await expect(
       waitFor(() => { throw new Error('not ready'); }, { timeoutMs: 50, intervalMs: 10, what: 'the thing' }),
     ).rejects.toThrow(/timed out after 50 ms waiting for the thing: last error: not ready/);
+    // a timeout's message carries the state that explains it (the processes' last log lines)
+    await expect(waitFor(() => false, { timeoutMs: 20, intervalMs: 5, what: 'the group', context: async () => 'instance :1\n  12:00:00.000 50 consumer crashed' })).rejects.toThrow(
+      /waiting for the group\ninstance :1\n {2}12:00:00.000 50 consumer crashed/,
+    );
   });
 });
 

@@ -15,6 +15,8 @@ export interface LockstepProcess {
   readonly child: ChildProcess;
   /** the process's stdout+stderr (pino JSON lines) so far */
   logs(): string;
+  /** its last `n` log lines, one short line each (time, level, message, error): for a timeout's message */
+  tail(n: number): string;
   /** Prometheus text of /metrics */
   metrics(): Promise<string>;
   /** value of one sample, e.g. metric('lockstep_events_total{result="ok"}') */
@@ -59,6 +61,7 @@ export async function startLockstep(env: Record<string, string>, opts: { waitRea
     url,
     child,
     logs,
+    tail: (n) => tailOf(logs(), n),
     metrics,
     async metric(sample: string) {
       const text = await metrics();
@@ -68,4 +71,27 @@ export async function startLockstep(env: Record<string, string>, opts: { waitRea
     stop: () => stopProcess(child, 'SIGTERM', 20_000),
     kill: () => stopProcess(child, 'SIGKILL'),
   };
+}
+
+/** The last `n` lines of pino output, shortened to time, level, message and error. */
+function tailOf(output: string, n: number): string {
+  return output
+    .trimEnd()
+    .split('\n')
+    .slice(-n)
+    .map((line) => {
+      try {
+        const r = JSON.parse(line) as { time?: string; level?: number; msg?: string; err?: { message?: string }; assignment?: unknown };
+        const detail = r.err?.message ? `: ${r.err.message}` : r.assignment ? ` ${JSON.stringify(r.assignment)}` : '';
+        return `  ${r.time?.slice(11, 23) ?? ''} ${r.level ?? ''} ${r.msg ?? ''}${detail}`.slice(0, 240);
+      } catch {
+        return `  ${line.slice(0, 240)}`;
+      }
+    })
+    .join('\n');
+}
+
+/** The last log lines of each process, under its port: what a multi-instance test's timeout shows. */
+export function tails(procs: readonly LockstepProcess[], n = 6): string {
+  return procs.map((p) => `instance :${p.port}${p.child.exitCode !== null || p.child.signalCode !== null ? ' (exited)' : ''}\n${p.tail(n)}`).join('\n');
 }

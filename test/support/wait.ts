@@ -3,6 +3,8 @@ export interface WaitOptions {
   intervalMs?: number;
   /** what is awaited, for the timeout message */
   what?: string;
+  /** the state that explains a timeout (e.g. the processes' last log lines), added to its message */
+  context?: () => string | Promise<string>;
 }
 
 /**
@@ -23,7 +25,8 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOpti
     }
     if (performance.now() >= deadline) {
       const why = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      throw new Error(`waitFor: timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${why}`);
+      const context = opts.context ? `\n${await Promise.resolve(opts.context()).catch((err: unknown) => `(no context: ${String(err)})`)}` : '';
+      throw new Error(`waitFor: timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${why}${context}`);
     }
     await sleep(intervalMs);
   }
