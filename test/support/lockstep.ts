@@ -15,7 +15,7 @@ export interface LockstepProcess {
   readonly child: ChildProcess;
   /** the process's stdout+stderr (pino JSON lines) so far */
   logs(): string;
-  /** its last `n` log lines, one short line each (time, level, message, error): for a timeout's message */
+  /** its last `n` log lines, one short line each (time, level, message, and error or assignment): for a timeout's message */
   tail(n: number): string;
   /** Prometheus text of /metrics */
   metrics(): Promise<string>;
@@ -73,7 +73,7 @@ export async function startLockstep(env: Record<string, string>, opts: { waitRea
   };
 }
 
-/** The last `n` lines of pino output, shortened to time, level, message and error. */
+/** The last `n` lines of pino output, shortened to time, level, message, and error or assignment. */
 function tailOf(output: string, n: number): string {
   return output
     .trimEnd()

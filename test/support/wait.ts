@@ -25,7 +25,8 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOpti
     }
     if (performance.now() >= deadline) {
       const why = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      const context = opts.context ? `\n${await Promise.resolve(opts.context()).catch((err: unknown) => `(no context: ${String(err)})`)}` : '';
+      const explain = opts.context;
+      const context = explain ? `\n${await Promise.resolve().then(explain).catch((err: unknown) => `(no context: ${String(err)})`)}` : '';
       throw new Error(`waitFor: timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${why}${context}`);
     }
     await sleep(intervalMs);
