@@ -44,6 +44,8 @@ const MIN_SYNCHRONY_BUCKETS = 4;
 const MIN_CORE_ACTIVE_BUCKETS = 3;
 /** synchrony from which members are told apart from bystanders on the same key */
 const CORE_MIN_SYNCHRONY = 0.3;
+/** event time within which a fleet's accounts come onto a new key together (arrivedTogether) */
+const ARRIVAL_MS = 2 * 60_000;
 
 /** Behaviour keys are new every window, so they never have a baseline: they are judged without burst. */
 function weightsFor(type: string): { burst?: number } {
@@ -250,6 +252,9 @@ export function assessFleet(
       ranked.forEach(([a, c], i) => {
         if (r[i] >= minCorrelation && activeBuckets[i] >= minActive) kept.set(a, c);
       });
+      if (kept.size < cfg.minFleetSize && common) {
+        for (const [a, c] of arrivedTogether(ranked, rowOf, span, firstActive - population.seen, scale, cfg)) kept.set(a, c);
+      }
       // On a value unrelated accounts share (a /24, an ASN, an SDK) or a behaviour band, the key is
       // judged on its synchronized core alone: a small core is no fleet, and must not fall back to
       // everyone on it. A shared payment instrument or prompt template is evidence in itself: a
@@ -313,6 +318,41 @@ export function assessFleet(
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * The accounts that came onto a new key together, when the key is too young for a member's
+ * correlation to say anything (over its first ~20 minutes chance alone gives more than
+ * coreCorrelation) but was silent for a quarter of the window while the population was not: those
+ * active within its first ARRIVAL_MS of event time, when they are at least minFleetSize. A campaign
+ * starts its accounts at once on its new addresses; jittered and half ordinary chat (the camouflaged
+ * scenario), they are found in minutes rather than once the hour scale has seen three hours of them.
+ * Only on commonly shared values, which are judged on their core alone (a payment instrument or a
+ * template keeps all its members when its core is small, churned accounts too); not on behaviour
+ * bands either, where accounts land together whenever their signatures turn over.
+ * Empty when the key does not qualify.
+ */
+function arrivedTogether(
+  ranked: readonly [string, number][],
+  rowOf: (account: string) => readonly number[],
+  span: number,
+  quietBefore: number,
+  scale: ScaleConfig,
+  cfg: Config['detector'],
+): Map<string, number> {
+  const arrived = new Map<string, number>();
+  const arrivalBuckets = Math.floor(ARRIVAL_MS / scale.bucketMs);
+  if (arrivalBuckets < 1 || significantCorrelation(span) <= cfg.coreCorrelation || quietBefore < scale.buckets / 4) return arrived;
+  for (const [a, c] of ranked) {
+    const row = rowOf(a);
+    for (let t = 0; t < arrivalBuckets && t < row.length; t++) {
+      if (row[t] > 0) {
+        arrived.set(a, c);
+        break;
+      }
+    }
+  }
+  return arrived.size >= cfg.minFleetSize ? arrived : new Map();
 }
 
 /** One line on-call can read: the signals that carried the score, strongest first. */

@@ -132,6 +132,35 @@ describe('assessFleet', () => {
     expect(a!.members.size).toBeGreaterThanOrEqual(8);
   });
 
+  it('takes the accounts that came onto a new key together as its fleet while the key is too young for correlation', () => {
+    // camouflaged: a /24 silent for 52 minutes while the population was not; 20 fresh accounts
+    // arrive in its first two minutes, then act jittered, half of it ordinary chat. Eight minutes
+    // are too few for a member's correlation to mean anything (0.78 would be needed).
+    const rng = mulberry32(9);
+    const members = ids('camo', 20);
+    const plan = members.map((_, m) => {
+      // one request on arrival, then two in a shared burst jittered by a minute either way
+      const row = new Array<number>(8).fill(0);
+      row[m % 2] = 1;
+      const c = 4 + Math.floor(rng() * 3) - 1;
+      row[c] += 2;
+      if (rng() < 0.5) row[Math.min(7, c + 1)] += 1;
+      return row;
+    });
+    const caps = ['coding', 'chat', 'agentic', 'chat'];
+    const key = { type: 'ip_prefix' as const, value: '34.120.56.0/24' };
+    const newKey = keyBuckets(members, (m, t) => (t >= 52 ? plan[m][t - 52] : 0), (m, t) => caps[(m + t) % caps.length], members);
+    const a = assessFleet(key, scale, newKey, population(), cfg.detector, none);
+    expect(a?.severity).toBe('warning');
+    expect(a!.members.size).toBe(20);
+    expect(a!.evidence.burst.score).toBeGreaterThan(0.9);
+    // old accounts moving onto new addresses together (an office's NAT changed) stay below warning
+    const office = keyBuckets(members, (m, t) => (t >= 52 ? plan[m][t - 52] : 0), (m, t) => caps[(m + t) % caps.length]);
+    expect(assessFleet(key, scale, office, population(), cfg.detector, none)?.severity ?? null).toBeNull();
+    // nor on a behaviour band, where accounts land together whenever their signatures turn over
+    expect(assessFleet({ type: 'behavior', value: 'b0:1' }, scale, newKey, population(), cfg.detector, none)?.severity ?? null).toBeNull();
+  });
+
   it('does not name steady bystanders as the core of a fleet too new for the hour scale', () => {
     // device-apps at a value share of 8 (docs/resilience.md): apps that rotate every request meet a
     // rotating fleet on "(rotating)". Four hours of data; the fleet (one hour old) is too new for
