@@ -31,6 +31,11 @@ export interface AlertEvidence {
     /** mean pairwise Pearson correlation over a sample of members */
     meanPairwiseCorrelation: number;
     sampledMembers: number;
+    /**
+     * present when the members are the accounts that came onto a key too young for correlation in
+     * its first minutes (a new /24, ASN or user agent): how many
+     */
+    arrivedTogether?: number;
   };
   targeting: {
     score: number;

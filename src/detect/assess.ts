@@ -226,6 +226,7 @@ export function assessFleet(
   let synchrony = 0;
   let sampledMembers = 0;
   let core: Map<string, number> | null = null;
+  let arrived = 0;
   const bound = combineScore({ burst: keyBurst.score, synchrony: 1, targeting, size: sizeScore(members.size, 1, cfg.minFleetSize), linkRarity: rarity }, weights);
   if (span >= MIN_SYNCHRONY_BUCKETS && bound * freshnessFactor(1, cfg) >= cfg.thresholds.warning) {
     const ranked = [...members.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
@@ -253,7 +254,9 @@ export function assessFleet(
         if (r[i] >= minCorrelation && activeBuckets[i] >= minActive) kept.set(a, c);
       });
       if (kept.size < cfg.minFleetSize && common) {
-        for (const [a, c] of arrivedTogether(ranked, rowOf, span, firstActive - population.seen, scale, cfg)) kept.set(a, c);
+        const together = arrivedTogether(ranked, rowOf, span, firstActive - population.seen, scale, cfg);
+        for (const [a, c] of together) kept.set(a, c);
+        arrived = together.size;
       }
       // On a value unrelated accounts share (a /24, an ASN, an SDK) or a behaviour band, the key is
       // judged on its synchronized core alone: a small core is no fleet, and must not fall back to
@@ -294,7 +297,7 @@ export function assessFleet(
   const evidence: AlertEvidence = {
     scale: scale.name,
     burst: { score: round(burst.score), observed: burst.observed, expected: round(burst.expected), pValue: burst.pValue, populationRatio: round(burst.ratio) },
-    synchrony: { score: round(synchrony), chi: round(chi), meanPairwiseCorrelation: round(corr), sampledMembers },
+    synchrony: { score: round(synchrony), chi: round(chi), meanPairwiseCorrelation: round(corr), sampledMembers, ...(arrived > 0 ? { arrivedTogether: arrived } : {}) },
     targeting: { score: round(targeting), jsDivergence: round(js), highValueShare: round(hv), populationHighValueShare: round(popHv) },
     size: { score: round(size), accounts: fleet.size, youngAccounts: youngCount, youngShare: round(youngShare), requests },
     linkRarity: round(rarity),
@@ -364,7 +367,8 @@ export function reasonOf(key: KeyRef, e: AlertEvidence, targeted: string[]): str
   ];
   const strong = parts.filter(([s]) => s >= 0.3).sort((a, b) => b[0] - a[0]).map(([, t]) => t);
   const young = e.size.youngShare > 0 ? `, ${Math.round(e.size.youngShare * 100)}% young` : '';
-  return `${e.size.accounts} accounts sharing ${key.type} ${key.value}${young} over ${e.scale} buckets: ${strong.length ? strong.join('; ') : 'no strong signal'}`;
+  const arrived = e.synchrony.arrivedTogether ? `; ${e.synchrony.arrivedTogether} of them came onto this ${key.type}, unused before, in its first ${ARRIVAL_MS / 60_000} minutes` : '';
+  return `${e.size.accounts} accounts sharing ${key.type} ${key.value}${young} over ${e.scale} buckets: ${strong.length ? strong.join('; ') : 'no strong signal'}${arrived}`;
 }
 
 /** Share of the smaller fleet that two scales' fleets must have in common to be judged as one. */

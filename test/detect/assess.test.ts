@@ -154,6 +154,9 @@ describe('assessFleet', () => {
     expect(a?.severity).toBe('warning');
     expect(a!.members.size).toBe(20);
     expect(a!.evidence.burst.score).toBeGreaterThan(0.9);
+    // on-call is told how the members were chosen
+    expect(a!.evidence.synchrony.arrivedTogether).toBe(20);
+    expect(a!.evidence.reason).toContain('20 of them came onto this ip_prefix, unused before, in its first 2 minutes');
     // old accounts moving onto new addresses together (an office's NAT changed) stay below warning
     const office = keyBuckets(members, (m, t) => (t >= 52 ? plan[m][t - 52] : 0), (m, t) => caps[(m + t) % caps.length]);
     expect(assessFleet(key, scale, office, population(), cfg.detector, none)?.severity ?? null).toBeNull();

@@ -51,7 +51,10 @@ export function explainSignals(alert: Alert, highValueCapabilities: readonly str
       ? 'Synchrony was not measured: the fleet was active in too few buckets, or could not reach warning even with perfect synchrony.'
       : strengthOf(s.score) === 'weak'
         ? `Members act independently of each other (chi ${num(s.chi, 3)}, mean pairwise correlation ${num(s.meanPairwiseCorrelation, 3)} over ${num(s.sampledMembers)} sampled members) — what a shared NAT, office or campus looks like.`
-        : `Members start and stop together: chi ${num(s.chi, 3)} (1 = perfect lockstep, ≈ 0 = independent) and mean pairwise correlation ${num(s.meanPairwiseCorrelation, 3)} over ${num(s.sampledMembers)} sampled members; see the vertical bands in the heatmap.`;
+        : `Members start and stop together: chi ${num(s.chi, 3)} (1 = perfect lockstep, ≈ 0 = independent) and mean pairwise correlation ${num(s.meanPairwiseCorrelation, 3)} over ${num(s.sampledMembers)} sampled members; see the vertical bands in the heatmap.` +
+          (s.arrivedTogether
+            ? ` The link is too new for each member's own correlation to mean much yet: the ${num(s.arrivedTogether)} members named are the accounts that came onto it together in its first minutes, where nobody was before.`
+            : '');
 
   const t = e.targeting;
   const leans = alert.targetedCapabilities.length > 0 ? ` It leans towards ${alert.targetedCapabilities.join(', ')}.` : '';

@@ -24,3 +24,17 @@ describe('explainSignals: link rarity', () => {
     }
   });
 });
+
+describe('explainSignals: synchrony', () => {
+  const synchronyOf = (arrivedTogether?: number): string => {
+    const link = { type: 'ip_prefix' as const, value: '34.120.56.0/24' };
+    const alert = makeAlert(accounts('a', 20), { link, links: [link] });
+    alert.evidence = { ...alert.evidence, synchrony: { score: 0.5, chi: 0.53, meanPairwiseCorrelation: 0.2, sampledMembers: 20, ...(arrivedTogether ? { arrivedTogether } : {}) } };
+    return explainSignals(alert, HIGH_VALUE).find((r) => r.signal === 'synchrony')?.sentence ?? '';
+  };
+
+  it('says when the members named are the accounts that came onto a new link together', () => {
+    expect(synchronyOf(20)).toContain('the 20 members named are the accounts that came onto it together in its first minutes');
+    expect(synchronyOf()).not.toContain('came onto it together');
+  });
+});
