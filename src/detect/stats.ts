@@ -370,14 +370,17 @@ export function significantCorrelation(n: number): number {
  */
 export function correlationWithOthers(rows: readonly ArrayLike<number>[], sampled: number): number[] {
   const buckets = bucketCount(rows);
+  const inSample = Math.min(sampled, rows.length);
   const total = new Float64Array(buckets);
-  for (let i = 0; i < sampled && i < rows.length; i++) for (let t = 0; t < buckets; t++) total[t] += cell(rows[i], t);
+  for (let i = 0; i < inSample; i++) for (let t = 0; t < buckets; t++) total[t] += cell(rows[i], t);
   const others = new Float64Array(buckets);
-  return rows.map((row, i) => {
-    if (i >= sampled) return correlationWithProfile([row], total)[0];
-    for (let t = 0; t < buckets; t++) others[t] = total[t] - cell(row, t);
-    return correlationWithProfile([row], others)[0];
-  });
+  const r: number[] = [];
+  for (let i = 0; i < inSample; i++) {
+    for (let t = 0; t < buckets; t++) others[t] = total[t] - cell(rows[i], t);
+    r.push(correlationWithProfile([rows[i]], others)[0]);
+  }
+  // the rows outside the sample (thousands on a wide key) share one profile, centred once
+  return r.concat(correlationWithProfile(rows.slice(inSample), total));
 }
 
 /**
